@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command: set up, then lint, type-check and run the whole suite. Extra arguments go
+# to pytest (e.g. scripts/test.sh -k negotiate).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== ruff check" >&2
+ruff check src tests
+echo "== ruff format --check" >&2
+ruff format --check src tests
+echo "== mypy --strict src" >&2
+mypy --strict src
+echo "== pytest" >&2
+pytest "$@"

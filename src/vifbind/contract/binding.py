@@ -1,0 +1,110 @@
+"""Bindings: the decision for one (port, host), why it was made, and the requests for it."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from vifbind.contract.base import Model, Record
+from vifbind.contract.host import HostReport
+from vifbind.contract.network import Segment
+from vifbind.contract.protections import PROTECTIONS, HostMechanisms, Protections
+from vifbind.contract.types import HostName, MacAddress, PciAddress, PhysnetName, Uuid
+from vifbind.contract.vifs import Vif
+
+Status = Literal["bound", "failed", "unbound"]
+"""``bound``: a VIF was chosen; ``failed``: none could be (see decisions); ``unbound``: removed."""
+
+Outcome = Literal["chosen", "skipped", "failed", "alternative"]
+"""Per candidate: ``chosen``; ``skipped`` (cannot serve this port on this host); ``alternative``
+(could serve, but an earlier candidate was chosen); ``failed`` (the backend as a whole cannot
+serve, no candidate)."""
+
+
+class Decision(Record):
+    """One backend's verdict on one candidate, with a reason a person can act on."""
+
+    backend: str
+    vif_type: str | None = None
+    version: str | None = None
+    outcome: Outcome
+    reason: str
+
+
+class BindingProfile(Model):
+    """What the compute side claimed for this port before binding it."""
+
+    pci_address: PciAddress | None = Field(
+        default=None, description="The VF (direct) or PF (direct-physical) reserved for the port."
+    )
+    physnet: PhysnetName | None = Field(
+        default=None, description="Physnet of the claimed device, when the compute side knows it."
+    )
+
+
+class Binding(Record):
+    """The decision for one (port, host); also the record the network service stores."""
+
+    port_id: Uuid
+    host: HostName
+    status: Status
+    active: bool = True
+    backend: str | None = None
+    vif: Vif | None = None
+    protections: Protections | None = None
+    host_enforcement: HostMechanisms = Field(
+        default_factory=HostMechanisms,
+        description="The mechanism the host must use for each protection assigned to it.",
+    )
+    mac: MacAddress
+    mtu: int = Field(ge=68, le=65535)
+    network_id: Uuid | None = None
+    segment: Segment | None = Field(default=None, description="The segment the VIF is on.")
+    profile: BindingProfile | None = None
+    decisions: list[Decision] = Field(default_factory=list)
+    plugged: bool = False
+    revision: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Binding:
+        if self.status == "bound":
+            if self.vif is None or self.backend is None or self.protections is None:
+                raise ValueError("vif: a bound binding needs vif, backend and protections")
+            for name in PROTECTIONS:
+                assigned = self.protections.get(name) == "host"
+                if assigned != (getattr(self.host_enforcement, name) is not None):
+                    raise ValueError(
+                        f"host_enforcement.{name}: a mechanism is named exactly when the "
+                        "protection is assigned to the host"
+                    )
+        elif self.status == "failed":
+            if self.vif is not None:
+                raise ValueError("vif: a failed binding has none")
+            if not self.decisions:
+                raise ValueError("decisions: a failed binding says why")
+        return self
+
+
+class BindRequest(Model):
+    """``POST /v1/ports/{id}/bindings``: bind a port to a host."""
+
+    host: HostName
+    host_report: HostReport | None = Field(
+        default=None, description="A fresh report to decide from instead of the stored one."
+    )
+    profile: BindingProfile | None = None
+
+    @model_validator(mode="after")
+    def _same_host(self) -> BindRequest:
+        if self.host_report is not None and self.host_report.host != self.host:
+            raise ValueError(
+                f"host_report.host: report is for {self.host_report.host!r}, not {self.host!r}"
+            )
+        return self
+
+
+class ExplainRequest(BindRequest):
+    """``POST /v1/explain``: what binding ``port_id`` to ``host`` would decide; nothing stored."""
+
+    port_id: Uuid

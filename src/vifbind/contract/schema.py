@@ -1,0 +1,162 @@
+"""The published JSON Schema of the whole contract, and its Markdown reference.
+
+A compute side written in another language implements the contract from this schema alone;
+``docs/contract.md`` is generated from it (``vifbind schema --markdown``) and a test fails when
+the committed file is stale.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema
+from pydantic_core import CoreSchema
+
+from vifbind.contract.binding import Binding, BindingProfile, BindRequest, ExplainRequest
+from vifbind.contract.host import HostReport
+from vifbind.contract.network import Network
+from vifbind.contract.port import Port
+from vifbind.contract.vifs import SPECS, VIF_ADAPTER
+
+SCHEMA_ID = "urn:vifbind:contract:v1"
+REF_TEMPLATE = "#/$defs/{model}"
+
+DOCUMENTS: dict[str, type[BaseModel]] = {
+    "Network": Network,
+    "Port": Port,
+    "HostReport": HostReport,
+    "BindRequest": BindRequest,
+    "ExplainRequest": ExplainRequest,
+    "BindingProfile": BindingProfile,
+    "Binding": Binding,
+}
+"""The top-level documents of the wire format."""
+
+
+def contract_schema() -> dict[str, Any]:
+    """The JSON Schema (2020-12) of every document, with the VIF version lines as data."""
+    inputs: list[tuple[str, Any, CoreSchema]] = [
+        (name, "validation", model.__pydantic_core_schema__) for name, model in DOCUMENTS.items()
+    ]
+    inputs.append(("Vif", "validation", VIF_ADAPTER.core_schema))
+    refs, definitions = GenerateJsonSchema(ref_template=REF_TEMPLATE).generate_definitions(inputs)
+    documents = {key[0]: value for key, value in refs.items()}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "vifbind contract v1",
+        "description": "Wire format between the vifbind network service and compute hosts.",
+        "anyOf": [documents[name] for name in DOCUMENTS],
+        "x-vifbind-documents": documents,
+        "x-vifbind-vif-versions": {name: spec.as_json() for name, spec in SPECS.items()},
+        "$defs": definitions,
+    }
+
+
+def schema_for(definition: str) -> dict[str, Any]:
+    """A standalone schema validating one definition (e.g. ``Binding`` or ``OvsVif10``)."""
+    full = contract_schema()
+    return {"$ref": REF_TEMPLATE.format(model=definition), "$defs": full["$defs"]}
+
+
+def _type_text(schema: dict[str, Any]) -> str:
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        return f"[{name}](#{name.lower()})"
+    if "const" in schema:
+        return f"`{schema['const']!r}`".replace("'", '"')
+    if "enum" in schema:
+        return " \\| ".join(f'`"{v}"`' for v in schema["enum"])
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            return " \\| ".join(_type_text(s) for s in schema[key])
+    kind = schema.get("type")
+    if kind == "array":
+        return f"list of {_type_text(schema.get('items', {}))}"
+    if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
+        return f"map of {_type_text(schema['additionalProperties'])}"
+    return f"{kind}" if kind else "any"
+
+
+def _constraints(schema: dict[str, Any]) -> str:
+    parts = [
+        f"{label} {schema[key]}"
+        for key, label in (
+            ("minimum", "≥"),
+            ("maximum", "≤"),
+            ("minLength", "min length"),
+            ("maxLength", "max length"),
+            ("minItems", "min items"),
+            ("maxItems", "max items"),
+        )
+        if key in schema
+    ]
+    if "pattern" in schema:
+        parts.append(f"pattern `{schema['pattern']}`")
+    return "; ".join(parts)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _definition_markdown(name: str, schema: dict[str, Any]) -> list[str]:
+    lines = [f"### {name}", ""]
+    if "description" in schema:
+        lines += [" ".join(schema["description"].split()), ""]
+    properties: dict[str, dict[str, Any]] = schema.get("properties", {})
+    if not properties:
+        lines += [f"One of: {_type_text(schema)}", ""]
+        return lines
+    required = set(schema.get("required", []))
+    lines += ["| field | type | required | default | notes |", "|---|---|---|---|---|"]
+    for field, prop in properties.items():
+        default = f"`{prop['default']!r}`" if "default" in prop else ""
+        notes = " ".join(filter(None, [prop.get("description", ""), _constraints(prop)]))
+        lines.append(
+            f"| `{field}` | {_type_text(prop)} | {'yes' if field in required else 'no'} "
+            f"| {_cell(default)} | {_cell(notes)} |"
+        )
+    lines.append("")
+    return lines
+
+
+def contract_markdown() -> str:
+    """The contract reference in Markdown, generated from ``contract_schema()``."""
+    schema = contract_schema()
+    lines = [
+        "# vifbind contract reference",
+        "",
+        "Generated by `vifbind schema --markdown` from the models in `src/vifbind/contract/`;",
+        "do not edit by hand. `vifbind schema` prints the JSON Schema itself.",
+        "",
+        "## Documents",
+        "",
+        *[f"- [{name}](#{name.lower()})" for name in DOCUMENTS],
+        "- [Vif](#vif): any VIF, discriminated by `type`, then by `version`",
+        "",
+        "## VIF version lines",
+        "",
+        "A later version may add fields. A field is dropped when a binding is backported to an",
+        "older version only if its value is one under which it means what the older version",
+        "implied; otherwise that version cannot express the VIF and is not offered.",
+        "",
+        "| type | version | adds | droppable when |",
+        "|---|---|---|---|",
+    ]
+    for vif_type, spec in SPECS.items():
+        for version in spec.versions:
+            added = ", ".join(f"`{a.name}`" for a in version.added) or "—"
+            droppable = (
+                "; ".join(
+                    f"`{a.name}` ∈ {list(a.droppable_when)}" if a.droppable_when else "never"
+                    for a in version.added
+                )
+                or "—"
+            )
+            lines.append(f"| `{vif_type}` | {version.version} | {added} | {droppable} |")
+    lines += ["", "## Definitions", ""]
+    for name, definition in sorted(schema["$defs"].items()):
+        lines += _definition_markdown(name, definition)
+    return "\n".join(lines).rstrip() + "\n"
