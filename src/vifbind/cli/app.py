@@ -1,4 +1,4 @@
-"""The ``vifbind`` command.
+"""The ``vifbind`` application object, shared helpers of its commands, and the entry point.
 
 Every command prints its result on stdout (JSON for machines) and nothing else; errors are one
 line on stderr and an exit code from ``vifbind.errors.EXIT_CODES`` — never a traceback, unless
@@ -16,12 +16,8 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 
-from vifbind.backends import registry
-from vifbind.contract import BindingProfile, HostReport, Network, Port
 from vifbind.contract.errors import ContractError
-from vifbind.contract.schema import contract_markdown, contract_schema
 from vifbind.errors import InvalidInput, VifbindError, exit_code
-from vifbind.negotiate import negotiate
 
 app = typer.Typer(
     name="vifbind",
@@ -33,7 +29,7 @@ app = typer.Typer(
 
 M = TypeVar("M", bound=BaseModel)
 
-EXIT_FAILED_BINDING = 1
+JsonFile = Annotated[Path, typer.Option(metavar="FILE", help="JSON document ('-' for stdin).")]
 
 
 def describe_validation_error(exc: ValidationError, source: str) -> str:
@@ -61,49 +57,6 @@ def read_model(model: type[M], path: Path, option: str) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(describe_validation_error(exc, source)) from None
-
-
-JsonFile = Annotated[Path, typer.Option(metavar="FILE", help="JSON document ('-' for stdin).")]
-
-
-@app.command("negotiate")
-def negotiate_command(
-    network: JsonFile,
-    port: JsonFile,
-    host: JsonFile,
-    profile: Annotated[
-        Path | None, typer.Option(metavar="FILE", help="Bind request profile (JSON).")
-    ] = None,
-    backends: Annotated[
-        str | None,
-        typer.Option(metavar="A,B", help="Backends in order of preference (default: all)."),
-    ] = None,
-) -> None:
-    """Decide a binding offline from files and print it as JSON (exit 0 bound, 1 failed)."""
-    names = [n.strip() for n in backends.split(",") if n.strip()] if backends is not None else None
-    binding = negotiate(
-        read_model(Network, network, "--network"),
-        read_model(Port, port, "--port"),
-        read_model(HostReport, host, "--host"),
-        registry.load(names),
-        read_model(BindingProfile, profile, "--profile") if profile is not None else None,
-    )
-    typer.echo(binding.model_dump_json(indent=2))
-    if binding.status != "bound":
-        raise typer.Exit(EXIT_FAILED_BINDING)
-
-
-@app.command("schema")
-def schema_command(
-    markdown: Annotated[
-        bool, typer.Option("--markdown", help="Print the Markdown reference instead.")
-    ] = False,
-) -> None:
-    """Print the JSON Schema of the whole contract."""
-    if markdown:
-        typer.echo(contract_markdown(), nl=False)
-    else:
-        typer.echo(json.dumps(contract_schema(), indent=2))
 
 
 def _fail(message: str, code: int) -> NoReturn:
