@@ -9,8 +9,17 @@ from pydantic import Field, model_validator
 from vifbind.contract.base import Model, Record
 from vifbind.contract.host import HostReport
 from vifbind.contract.network import Segment
+from vifbind.contract.port import AddressPair
 from vifbind.contract.protections import PROTECTIONS, HostMechanisms, Protections
-from vifbind.contract.types import HostName, MacAddress, PciAddress, PhysnetName, Uuid
+from vifbind.contract.types import (
+    DeviceId,
+    HostName,
+    IpAddress,
+    MacAddress,
+    PciAddress,
+    PhysnetName,
+    Uuid,
+)
 from vifbind.contract.vifs import Vif
 
 Status = Literal["bound", "failed", "unbound"]
@@ -59,6 +68,15 @@ class Binding(Record):
     )
     mac: MacAddress
     mtu: int = Field(ge=68, le=65535)
+    fixed_ips: list[IpAddress] = Field(
+        default_factory=list, description="The port's addresses, for host-side anti-spoofing."
+    )
+    allowed_address_pairs: list[AddressPair] = Field(
+        default_factory=list, description="Extra (MAC, IP) the guest may send from."
+    )
+    device_id: DeviceId = Field(
+        default="", description="The guest (for netns hosts: its network namespace)."
+    )
     network_id: Uuid | None = None
     segment: Segment | None = Field(default=None, description="The segment the VIF is on.")
     profile: BindingProfile | None = None
