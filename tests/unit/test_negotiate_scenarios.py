@@ -434,5 +434,6 @@ def test_binding_carries_what_the_host_needs() -> None:
         1442,
     )
     assert binding.network_id == NETWORK_ID
+    assert (binding.fixed_ips, binding.device_id) == (["192.0.2.10"], "vm-blue-1")
     assert binding.active is True and binding.plugged is False and binding.revision == 0
     assert [d.outcome for d in binding.decisions].count("chosen") == 1
