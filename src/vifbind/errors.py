@@ -25,10 +25,25 @@ class BackendLoadError(VifbindError):
     """A registered backend that cannot be loaded or is not a backend."""
 
 
+class UnsafeVIF(VifbindError):
+    """A binding the host refuses to act on: invalid, outside its own configuration, or aimed
+    at something vifbind does not own. Nothing on the host was changed."""
+
+
+class HostConfigError(InvalidInput):
+    """The host's own configuration file is missing or invalid; the message names the field."""
+
+
+class PlugError(VifbindError):
+    """The host tried to plug or unplug a port and the system refused (netlink, OVSDB, nft)."""
+
+
 EXIT_CODES: dict[type[Exception], int] = {
     InvalidInput: 2,
     ContractError: 2,
     BackendLoadError: 3,
+    UnsafeVIF: 4,
+    PlugError: 5,
     VifbindError: 3,
 }
 """CLI exit code per error class (most specific class wins). 1 is reserved for a failed binding."""

@@ -1,0 +1,275 @@
+"""Linux devices through netlink (pyroute2): create, open, inspect and delete them.
+
+One netlink socket per namespace, kept open; no ``ip`` process per operation. Every device is
+created down and unenslaved (isolated) and carries its ownership mark (IFLA_IFALIAS) from the
+start, so that a crash between steps leaves something reconcile can find and finish.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from vifbind.errors import PlugError
+from vifbind.host.ethtool import disable_tx_checksum
+from vifbind.host.layout import LinkSpec, Peer
+
+ENOENT = 2
+ENODEV = 19
+_ETH = re.compile(r"eth(\d+)")
+ZERO_MAC = "00:00:00:00:00:00"
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """A device as the kernel reports it."""
+
+    name: str
+    index: int
+    kind: str
+    alias: str
+    mtu: int
+    up: bool
+    master: str | None
+    vni: int | None = None
+    local: str | None = None
+
+
+def _nl(what: str, action: Callable[[], Any]) -> Any:
+    try:
+        return action()
+    except NetlinkError as exc:
+        raise PlugError(f"{what}: {exc.args[1] if len(exc.args) > 1 else exc}") from None
+
+
+class Netlink:
+    """The devices of one network namespace (``None``: the agent's own)."""
+
+    def __init__(self, netns: Path | None) -> None:
+        self.netns = netns
+        self._ipr = IPRoute(netns=str(netns)) if netns is not None else IPRoute()
+
+    def close(self) -> None:
+        """Close the netlink socket."""
+        self._ipr.close()
+
+    def links(self) -> list[LinkState]:
+        """Every device of the namespace."""
+        raw = list(self._ipr.get_links())
+        names = {msg["index"]: msg.get("IFLA_IFNAME") for msg in raw}
+        return [self._state(msg, names) for msg in raw]
+
+    def link(self, name: str) -> LinkState | None:
+        """The device called ``name``, or ``None``."""
+        try:
+            msg = self._ipr.link("get", ifname=name)[0]
+        except NetlinkError as exc:
+            if exc.code in (ENOENT, ENODEV):
+                return None
+            raise PlugError(f"{name}: {exc}") from None
+        master = msg.get("IFLA_MASTER")
+        names = {}
+        if master:
+            names[master] = self._ipr.link("get", index=master)[0].get("IFLA_IFNAME")
+        return self._state(msg, names)
+
+    @staticmethod
+    def _state(msg: Any, names: dict[int, str]) -> LinkState:
+        info = msg.get("IFLA_LINKINFO")
+        kind = info.get("IFLA_INFO_KIND") if info is not None else None
+        data = info.get("IFLA_INFO_DATA") if info is not None else None
+        vni = local = None
+        if kind == "vxlan" and data is not None:
+            vni = data.get("IFLA_VXLAN_ID")
+            local = data.get("IFLA_VXLAN_LOCAL")
+        if kind == "tun":
+            kind = "tap"
+        master = msg.get("IFLA_MASTER")
+        return LinkState(
+            name=msg.get("IFLA_IFNAME"),
+            index=msg["index"],
+            kind=kind or "",
+            alias=msg.get("IFLA_IFALIAS") or "",
+            mtu=msg.get("IFLA_MTU"),
+            up=bool(msg["flags"] & 1),
+            master=names.get(master) if master else None,
+            vni=vni,
+            local=local,
+        )
+
+    def _index(self, name: str) -> int:
+        found = self._ipr.link_lookup(ifname=name)
+        if not found:
+            raise PlugError(f"device {name} does not exist")
+        index: int = found[0]
+        return index
+
+    def create(self, spec: LinkSpec, netns_dir: Path) -> None:
+        """Create ``spec``'s device, down, unenslaved, with its ownership mark."""
+        attrs: dict[str, Any] = {"ifname": spec.name, "mtu": spec.mtu, "ifalias": spec.owner}
+        if spec.kind == "veth":
+            peer = spec.peer
+            if peer is None:
+                raise PlugError(f"{spec.name}: a veth needs a peer")
+            attrs["kind"] = "veth"
+            attrs["peer"] = self._peer_attrs(peer, spec, netns_dir)
+        elif spec.kind == "tap":
+            _nl(
+                f"create tap {spec.name}",
+                lambda: self._ipr.link(
+                    "add",
+                    ifname=spec.name,
+                    kind="tuntap",
+                    mode="tap",
+                    ifr={"no_pi": True, "vnet_hdr": True},
+                ),
+            )
+            _nl(
+                f"set {spec.name}",
+                lambda: self._ipr.link(
+                    "set", index=self._index(spec.name), mtu=spec.mtu, ifalias=spec.owner
+                ),
+            )
+            return
+        elif spec.kind == "bridge":
+            attrs["kind"] = "bridge"
+        elif spec.kind == "macvtap":
+            attrs |= {
+                "kind": "macvtap",
+                "link": self._index(str(spec.parent)),
+                "macvtap_mode": spec.mode,
+                "address": spec.mac,
+            }
+        elif spec.kind == "vxlan":
+            attrs |= {
+                "kind": "vxlan",
+                "vxlan_id": spec.vni,
+                "vxlan_local": spec.local,
+                "vxlan_port": spec.dstport,
+                "vxlan_learning": 0,
+            }
+        _nl(f"create {spec.kind} {spec.name}", lambda: self._ipr.link("add", **attrs))
+
+    def _peer_attrs(self, peer: Peer, spec: LinkSpec, netns_dir: Path) -> dict[str, Any]:
+        attrs: dict[str, Any] = {"ifalias": spec.owner, "mtu": peer.mtu or spec.mtu}
+        if peer.mac is not None:
+            attrs["address"] = peer.mac
+        if peer.netns is None:
+            attrs["ifname"] = peer.name
+            return attrs
+        guest = netns_dir / peer.netns
+        attrs["net_ns_fd"] = str(guest)
+        attrs["ifname"] = peer.name or self.free_eth(guest)
+        return attrs
+
+    @staticmethod
+    def free_eth(guest: Path) -> str:
+        """The guest's first unused ``ethN`` name."""
+        with _guest(guest) as ipr:
+            used = {
+                int(m.group(1))
+                for msg in ipr.get_links()
+                if (m := _ETH.fullmatch(msg.get("IFLA_IFNAME") or ""))
+            }
+        return f"eth{next(n for n in range(len(used) + 1) if n not in used)}"
+
+    def open(self, spec: LinkSpec, netns_dir: Path) -> None:
+        """Enslave ``spec``'s device to its master (if any) and bring it (and its peer) up."""
+        index = self._index(spec.name)
+        if spec.peer is not None:
+            self._open_peer(spec, spec.peer, netns_dir)
+        if spec.master is not None:
+            master = self._index(spec.master)
+            _nl(
+                f"enslave {spec.name} to {spec.master}",
+                lambda: self._ipr.link("set", index=index, master=master),
+            )
+        _nl(f"set {spec.name} up", lambda: self._ipr.link("set", index=index, state="up"))
+
+    def _open_peer(self, spec: LinkSpec, peer: Peer, netns_dir: Path) -> None:
+        if peer.netns is None:
+            name = str(peer.name)
+            if peer.tx_checksum_off:
+                disable_tx_checksum(self.netns, name)
+            index = self._index(name)
+            _nl(f"set {name} up", lambda: self._ipr.link("set", index=index, state="up"))
+            return
+        guest = netns_dir / peer.netns
+        with _guest(guest) as ipr:
+            mine = [m for m in ipr.get_links() if m.get("IFLA_IFALIAS") == spec.owner]
+            for msg in mine:
+                if peer.tx_checksum_off:
+                    disable_tx_checksum(guest, msg.get("IFLA_IFNAME"))
+                _set_up(ipr, msg["index"], f"guest end of {spec.name}")
+
+    def guest_link(self, guest: Path, owner: str) -> LinkState | None:
+        """The device marked ``owner`` inside the guest namespace ``guest``, if any."""
+        with _guest(guest) as ipr:
+            raw = list(ipr.get_links())
+        for msg in raw:
+            if msg.get("IFLA_IFALIAS") == owner:
+                return self._state(msg, {})
+        return None
+
+    def delete(self, name: str) -> None:
+        """Delete the device ``name``; nothing happens when it is already gone."""
+        found = self._ipr.link_lookup(ifname=name)
+        if not found:
+            return
+        try:
+            self._ipr.link("del", index=found[0])
+        except NetlinkError as exc:
+            if exc.code not in (ENOENT, ENODEV):
+                raise PlugError(f"delete {name}: {exc}") from None
+
+    def set_mtu(self, name: str, mtu: int) -> None:
+        """Set the MTU of ``name``."""
+        index = self._index(name)
+        _nl(f"set mtu of {name}", lambda: self._ipr.link("set", index=index, mtu=mtu))
+
+    def flood_peers(self, name: str) -> set[str]:
+        """The remote endpoints of ``name``'s all-zero (unknown unicast/flood) FDB entries."""
+        index = self._index(name)
+        peers = set()
+        for entry in self._ipr.fdb("dump", ifindex=index):
+            if entry.get("NDA_LLADDR") == ZERO_MAC and entry.get("NDA_DST"):
+                peers.add(entry.get("NDA_DST"))
+        return peers
+
+    def add_flood_peer(self, name: str, dst: str) -> None:
+        """Flood unknown and broadcast frames of VXLAN device ``name`` to ``dst`` too."""
+        index = self._index(name)
+        _nl(
+            f"add flood entry {dst} on {name}",
+            lambda: self._ipr.fdb("append", ifindex=index, lladdr=ZERO_MAC, dst=dst),
+        )
+
+    def remove_flood_peer(self, name: str, dst: str) -> None:
+        """Stop flooding ``name``'s frames to ``dst``."""
+        index = self._index(name)
+        _nl(
+            f"remove flood entry {dst} on {name}",
+            lambda: self._ipr.fdb("del", ifindex=index, lladdr=ZERO_MAC, dst=dst),
+        )
+
+
+def _set_up(ipr: Any, index: int, what: str) -> None:
+    _nl(f"set {what} up", lambda: ipr.link("set", index=index, state="up"))
+
+
+@contextmanager
+def _guest(guest: Path) -> Iterator[Any]:
+    if not guest.exists():
+        raise PlugError(f"guest network namespace {guest.name} does not exist")
+    ipr = IPRoute(netns=str(guest))
+    try:
+        yield ipr
+    finally:
+        ipr.close()
