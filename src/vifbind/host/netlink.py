@@ -113,14 +113,10 @@ class Netlink:
 
     def create(self, spec: LinkSpec, netns_dir: Path) -> None:
         """Create ``spec``'s device, down, unenslaved, with its ownership mark."""
-        attrs: dict[str, Any] = {"ifname": spec.name, "mtu": spec.mtu, "ifalias": spec.owner}
-        if spec.kind == "veth":
-            peer = spec.peer
-            if peer is None:
-                raise PlugError(f"{spec.name}: a veth needs a peer")
-            attrs["kind"] = "veth"
-            attrs["peer"] = self._peer_attrs(peer, spec, netns_dir)
-        elif spec.kind == "tap":
+        peer_name = None
+        if spec.kind == "tap":
+            # Persistent, no packet information header, vnet header: what QEMU expects when
+            # libvirt opens an existing tap (managed='no').
             _nl(
                 f"create tap {spec.name}",
                 lambda: self._ipr.link(
@@ -131,34 +127,52 @@ class Netlink:
                     ifr={"no_pi": True, "vnet_hdr": True},
                 ),
             )
-            _nl(
-                f"set {spec.name}",
-                lambda: self._ipr.link(
-                    "set", index=self._index(spec.name), mtu=spec.mtu, ifalias=spec.owner
-                ),
-            )
-            return
-        elif spec.kind == "bridge":
-            attrs["kind"] = "bridge"
+            index = self._index(spec.name)
+            _nl(f"set mtu of {spec.name}", lambda: self._ipr.link("set", index=index, mtu=spec.mtu))
+        else:
+            attrs = self._attrs(spec, netns_dir)
+            peer_name = attrs.get("peer", {}).get("ifname")
+            _nl(f"create {spec.kind} {spec.name}", lambda: self._ipr.link("add", **attrs))
+        # The kernel applies IFLA_IFALIAS only to existing devices: mark right after creating.
+        index = self._index(spec.name)
+        _nl(f"mark {spec.name}", lambda: self._ipr.link("set", index=index, ifalias=spec.owner))
+        if spec.peer is not None and peer_name is not None:
+            self._mark_peer(spec.peer, peer_name, spec.owner, netns_dir)
+
+    def _attrs(self, spec: LinkSpec, netns_dir: Path) -> dict[str, Any]:
+        attrs: dict[str, Any] = {"ifname": spec.name, "mtu": spec.mtu, "kind": spec.kind}
+        if spec.kind == "veth":
+            if spec.peer is None:
+                raise PlugError(f"{spec.name}: a veth needs a peer")
+            attrs["peer"] = self._peer_attrs(spec.peer, spec, netns_dir)
         elif spec.kind == "macvtap":
             attrs |= {
-                "kind": "macvtap",
                 "link": self._index(str(spec.parent)),
                 "macvtap_mode": spec.mode,
                 "address": spec.mac,
             }
         elif spec.kind == "vxlan":
             attrs |= {
-                "kind": "vxlan",
                 "vxlan_id": spec.vni,
                 "vxlan_local": spec.local,
                 "vxlan_port": spec.dstport,
                 "vxlan_learning": 0,
             }
-        _nl(f"create {spec.kind} {spec.name}", lambda: self._ipr.link("add", **attrs))
+        return attrs
+
+    def _mark_peer(self, peer: Peer, name: str, owner: str, netns_dir: Path) -> None:
+        if peer.netns is None:
+            index = self._index(name)
+            _nl(f"mark {name}", lambda: self._ipr.link("set", index=index, ifalias=owner))
+            return
+        with _guest(netns_dir / peer.netns) as ipr:
+            found = ipr.link_lookup(ifname=name)
+            if not found:
+                raise PlugError(f"guest end {name} vanished from {peer.netns}")
+            _nl(f"mark {name}", lambda: ipr.link("set", index=found[0], ifalias=owner))
 
     def _peer_attrs(self, peer: Peer, spec: LinkSpec, netns_dir: Path) -> dict[str, Any]:
-        attrs: dict[str, Any] = {"ifalias": spec.owner, "mtu": peer.mtu or spec.mtu}
+        attrs: dict[str, Any] = {"mtu": peer.mtu or spec.mtu}
         if peer.mac is not None:
             attrs["address"] = peer.mac
         if peer.netns is None:

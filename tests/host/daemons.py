@@ -1,0 +1,206 @@
+"""Private Open vSwitch and OVN daemons for host tests: each in its own run directory, each
+userspace vswitchd in its own host namespace, every process stopped by the pid it wrote."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VSWITCH_SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema"
+NB_SCHEMA = "/usr/share/ovn/ovn-nb.ovsschema"
+SB_SCHEMA = "/usr/share/ovn/ovn-sb.ovsschema"
+
+
+def run(*argv: str, netns: str | None = None, check: bool = True) -> str:
+    """Run a command (inside ``netns`` when given) and return its stdout."""
+    command = ["ip", "netns", "exec", netns, *argv] if netns else list(argv)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
+    if check and done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed: {done.stderr.strip()}")
+    return done.stdout
+
+
+def wait_for(predicate, timeout: float = 10.0, what: str = "condition") -> None:  # type: ignore[no-untyped-def]
+    """Poll ``predicate`` until true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@dataclass
+class Daemons:
+    """Processes started from one private run directory; stopped by their pid files."""
+
+    rundir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="vbt-", dir="/tmp")))
+    pidfiles: list[Path] = field(default_factory=list)
+
+    def env(self) -> dict[str, str]:
+        d = str(self.rundir)
+        return os.environ | {
+            "OVS_RUNDIR": d,
+            "OVS_LOGDIR": d,
+            "OVS_DBDIR": d,
+            "OVN_RUNDIR": d,
+            "OVN_LOGDIR": d,
+            "OVN_DBDIR": d,
+        }
+
+    def start(self, name: str, argv: list[str], netns: str | None = None) -> None:
+        """Start a daemon that detaches and writes ``<rundir>/<name>.pid``."""
+        pidfile = self.rundir / f"{name}.pid"
+        command = [
+            *argv,
+            f"--pidfile={pidfile}",
+            f"--log-file={self.rundir / name}.log",
+            "--detach",
+            "--no-chdir",
+        ]
+        if netns:
+            command = ["ip", "netns", "exec", netns, *command]
+        self.pidfiles.append(pidfile)
+        subprocess.run(command, env=self.env(), check=True, capture_output=True, timeout=30)
+        wait_for(pidfile.exists, what=f"{name} pid file")
+
+    def stop(self) -> None:
+        """Stop every daemon started here (last first) and remove the run directory."""
+        pids = []
+        for pidfile in reversed(self.pidfiles):
+            try:
+                pid = int(pidfile.read_text().strip())
+            except (OSError, ValueError):
+                continue
+            if _is_ours(pid, self.rundir):
+                os.kill(pid, signal.SIGTERM)
+                pids.append(pid)
+        deadline = time.monotonic() + 5
+        for pid in pids:
+            while _is_ours(pid, self.rundir) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if _is_ours(pid, self.rundir):
+                os.kill(pid, signal.SIGKILL)
+        shutil.rmtree(self.rundir, ignore_errors=True)
+
+
+def _is_ours(pid: int, rundir: Path) -> bool:
+    try:
+        return str(rundir) in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+@dataclass
+class Ovs:
+    """ovsdb-server + ovs-vswitchd (userspace datapath) serving one host namespace."""
+
+    netns: str
+    daemons: Daemons = field(default_factory=Daemons)
+
+    @property
+    def socket(self) -> Path:
+        return self.daemons.rundir / "db.sock"
+
+    @property
+    def remote(self) -> str:
+        return f"unix:{self.socket}"
+
+    def vsctl(self, *args: str) -> str:
+        return run("ovs-vsctl", "--timeout=20", f"--db={self.remote}", *args)
+
+    def start(self, bridge: str = "br-int", fail_mode: str = "standalone") -> Ovs:
+        d = self.daemons.rundir
+        run("ovsdb-tool", "create", str(d / "conf.db"), VSWITCH_SCHEMA)
+        self.daemons.start(
+            "ovsdb-server",
+            [
+                "ovsdb-server",
+                str(d / "conf.db"),
+                f"--remote=punix:{self.socket}",
+                f"--unixctl={d / 'ovsdb-server.ctl'}",
+            ],
+            self.netns,
+        )
+        wait_for(self.socket.exists, what="OVSDB socket")
+        self.vsctl("--no-wait", "init")
+        self.daemons.start(
+            "ovs-vswitchd",
+            ["ovs-vswitchd", self.remote, f"--unixctl={d / 'ovs-vswitchd.ctl'}"],
+            self.netns,
+        )
+        self.vsctl(
+            "add-br", bridge, "--", "set", "bridge", bridge,
+            "datapath_type=netdev", f"fail-mode={fail_mode}",
+            "other-config:disable-in-band=true",
+        )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        self.daemons.stop()
+
+
+@dataclass
+class OvnCentral:
+    """OVN northbound + southbound databases and ovn-northd."""
+
+    daemons: Daemons = field(default_factory=Daemons)
+
+    @property
+    def nb(self) -> str:
+        return f"unix:{self.daemons.rundir / 'nb.sock'}"
+
+    @property
+    def sb(self) -> str:
+        return f"unix:{self.daemons.rundir / 'sb.sock'}"
+
+    def nbctl(self, *args: str) -> str:
+        return run("ovn-nbctl", "--timeout=20", f"--db={self.nb}", *args)
+
+    def start(self) -> OvnCentral:
+        d = self.daemons.rundir
+        for db, schema in (("nb", NB_SCHEMA), ("sb", SB_SCHEMA)):
+            run("ovsdb-tool", "create", str(d / f"{db}.db"), schema)
+            self.daemons.start(
+                db,
+                [
+                    "ovsdb-server",
+                    str(d / f"{db}.db"),
+                    f"--remote=punix:{d / db}.sock",
+                    f"--unixctl={d / db}.ctl",
+                ],
+            )
+            wait_for((d / f"{db}.sock").exists, what=f"{db} socket")
+        self.nbctl("init")
+        run("ovn-sbctl", f"--db={self.sb}", "init")
+        self.daemons.start(
+            "ovn-northd",
+            [
+                "ovn-northd",
+                f"--ovnnb-db={self.nb}",
+                f"--ovnsb-db={self.sb}",
+                f"--unixctl={d / 'northd.ctl'}",
+            ],
+        )
+        return self
+
+    def attach(self, ovs: Ovs, chassis: str, encap_ip: str) -> None:
+        """Run ovn-controller for ``ovs``'s host (23.03 has no --unixctl: OVN_RUNDIR says)."""
+        ovs.vsctl(
+            "set", "open_vswitch", ".",
+            f"external_ids:system-id={chassis}",
+            f"external_ids:ovn-remote={self.sb}",
+            "external_ids:ovn-encap-type=geneve",
+            f"external_ids:ovn-encap-ip={encap_ip}",
+            "external_ids:ovn-bridge-datapath-type=netdev",
+        )  # fmt: skip
+        ovs.daemons.start("ovn-controller", ["ovn-controller", ovs.remote], ovs.netns)
+
+    def stop(self) -> None:
+        self.daemons.stop()
