@@ -72,10 +72,14 @@ class Namespace:
     def addr(self, address: str, dev: str = "eth0") -> None:
         self.ip("addr", "add", address, "dev", dev)
 
-    def ping(self, address: str, count: int = 2, timeout: float = 2) -> bool:
+    def ping(
+        self, address: str, count: int = 2, timeout: float = 2, source: str | None = None
+    ) -> bool:
+        """Whether ``address`` answers (from ``source`` when given)."""
+        options = ["-I", source] if source else []
         done = subprocess.run(
             ["ip", "netns", "exec", self.name, "ping", "-c", str(count), "-i", "0.2",
-             "-W", str(timeout), address],
+             "-W", str(timeout), *options, address],
             capture_output=True, check=False, timeout=30,
         )  # fmt: skip
         return done.returncode == 0
