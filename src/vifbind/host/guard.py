@@ -66,10 +66,11 @@ def vet(binding: Binding, config: HostConfig, inventory: Inventory) -> Vetted:
     plug = PLUGS.get(vif.type)
     if plug is None or vif.version not in plug.versions:
         raise UnsafeVIF(f"vif: this host does not plug {vif.type} {vif.version}")
+    # What the configuration forbids is named first: it says the most about a hostile VIF.
+    plug.check(checked, vif, config)
     if config.hypervisor not in plug.hypervisors:
         raise UnsafeVIF(f"vif: {vif.type} is not plugged for {config.hypervisor} guests here")
     _check_protections(checked, vif, plug)
-    plug.check(checked, vif, config)
     layout = plug.layout(checked, vif, config)
     _check_names(layout)
     _check_ownership(layout, inventory)
