@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 from bindings import HOST_ANTISPOOF, binding, bridge_vif, devname, ovs_vif, port_id
+from snapshot import host_state as snapshot
 
 from vifbind.contract import Binding
 from vifbind.contract.vifs.ovs import OvsDetails11, OvsVif11
@@ -16,14 +17,6 @@ from vifbind.contract.vifs.vhostuser import VhostuserDetails11, VhostuserVif11
 pytestmark = pytest.mark.e2e
 
 MAC = "fa:16:3e:0b:00:01"
-
-
-def snapshot(hv) -> tuple[str, str, str]:
-    return (
-        hv.ns.ip("-d", "link"),
-        hv.ovs.vsctl("show"),
-        hv.ns.exec("nft", "list", "ruleset"),
-    )
 
 
 def tampered(good: Binding, **details: object) -> Binding:
