@@ -71,4 +71,8 @@ def ovs_vif(port: str, *, hybrid: bool = False, bridge: str = "br-int") -> dict[
 
 
 def bridge_vif(port: str, bridge: str) -> dict[str, Any]:
-    return {"type": "bridge", "version": "1.0", "details": {"bridge": bridge, "devname": devname(port)}}
+    return {
+        "type": "bridge",
+        "version": "1.0",
+        "details": {"bridge": bridge, "devname": devname(port)},
+    }

@@ -67,7 +67,9 @@ def make_host(
     """Factory of test hosts: ``make_host("hv1", hypervisor="netns", **config)``."""
     made: list[TestHost] = []
 
-    def make(name: str, *, ovs: bool = True, fail_mode: str = "standalone", **config: Any) -> TestHost:
+    def make(
+        name: str, *, ovs: bool = True, fail_mode: str = "standalone", **config: Any
+    ) -> TestHost:
         ns = netns(name)
         switch = Ovs(ns.name)
         try:

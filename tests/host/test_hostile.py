@@ -24,7 +24,9 @@ def tampered(good: Binding, **details: object) -> Binding:
     vif = good.vif
     assert isinstance(vif, OvsVif11)
     forged = OvsVif11.model_construct(
-        type="ovs", version="1.1", details=OvsDetails11.model_construct(**(dict(vif.details) | details))
+        type="ovs",
+        version="1.1",
+        details=OvsDetails11.model_construct(**(dict(vif.details) | details)),
     )
     return good.model_copy(update={"vif": forged})
 
@@ -59,6 +61,13 @@ def hostile_bindings(hv) -> dict[str, Binding]:
         "details": {"socket_path": "/run/elsewhere/vhu0", "mode": "server", "ovs_bridge": "br-int"},
     }
     q = port_id()
+    hybrid = ovs_vif(p, hybrid=True)
+    hybrid["details"] = hybrid["details"] | {"devname": "tapvictim"}
+
+    def plain(vif: dict[str, object], host: str = "hv", guest: str = g, **kw: object) -> Binding:
+        return binding(host, vif, port=str(kw.pop("port", p)), mac=MAC, ips=[], device_id=guest,
+                       **kw)  # fmt: skip
+
     return {
         "shell injection in devname": tampered(good, devname="tap;reboot"),
         "option injection in devname": tampered(good, devname="-rf"),
@@ -66,21 +75,18 @@ def hostile_bindings(hv) -> dict[str, Binding]:
         "unicode look-alike": tampered(good, devname="tар0"),
         "injection in MAC": good.model_copy(update={"mac": 'fa:16:3e:00:00:01" drop'}),
         "injection in device_id": good.model_copy(update={"device_id": "../../proc/1/ns/net"}),
-        "foreign OVS bridge": binding("hv", ovs_vif(p, bridge="br-ex"), port=p, mac=MAC, ips=[], device_id=g),
-        "foreign Linux bridge": binding("hv", bridge_vif(p, "br-foreign"), port=p, mac=MAC, ips=[], device_id=g),
+        "foreign OVS bridge": plain(ovs_vif(p, bridge="br-ex")),
+        "foreign Linux bridge": plain(bridge_vif(p, "br-foreign")),
         "socket path escape": good.model_copy(update={"vif": sock}),
-        "socket outside the directory": binding("hv", outside, port=p, mac=MAC, ips=[], device_id=g),
+        "socket outside the directory": plain(outside),
         "takes over an unmarked device": tampered(good, devname="victim0"),
-        "hybrid bridge over an unmarked bridge": binding(
-            "hv", ovs_vif(p, hybrid=True) | {"details": ovs_vif(p, hybrid=True)["details"] | {"devname": "tapvictim"}},
-            port=p, mac=MAC, ips=[], device_id=g, protections=HOST_ANTISPOOF,
+        "hybrid bridge over an unmarked bridge": plain(hybrid, protections=HOST_ANTISPOOF),
+        "host filtering where no filter sees the frames": plain(
+            ovs_vif(q), port=q, protections=HOST_ANTISPOOF
         ),
-        "host filtering where no filter sees the frames": binding(
-            "hv", ovs_vif(q), port=q, mac=MAC, ips=[], device_id=g, protections=HOST_ANTISPOOF
-        ),
-        "binding for another host": binding("cmp-9", ovs_vif(p), port=p, mac=MAC, ips=[], device_id=g),
-        "missing guest namespace": binding("hv", ovs_vif(p), port=p, mac=MAC, ips=[], device_id="vbt-no-such-ns"),
-    }  # fmt: skip
+        "binding for another host": plain(ovs_vif(p), host="cmp-9"),
+        "missing guest namespace": plain(ovs_vif(p), guest="vbt-no-such-ns"),
+    }
 
 
 def test_hostile_bindings_are_refused_and_nothing_changes(hv):

@@ -17,7 +17,7 @@ NET_A, NET_B = str(uuid.uuid4()), str(uuid.uuid4())
 UNDERLAY = {"hv1": "198.51.100.1", "hv2": "198.51.100.2"}
 
 
-def vxlan_binding(host, net, vni, guest, mac, ip, **kw):
+def vxlan_binding(host, net, vni, guest, mac, *, ip, **kw):
     p = port_id()
     return binding(
         host, bridge_vif(p, network_bridge(net)), port=p, mac=mac, ips=[ip], device_id=guest.name,
@@ -39,10 +39,10 @@ def fabric(make_host, netns):
 def test_guests_on_one_network_talk_across_hosts_and_networks_stay_apart(fabric, netns):
     hv1, hv2 = fabric
     g1, g2, g3 = netns("g1"), netns("g2"), netns("g3")
-    b1 = vxlan_binding("hv1", NET_A, 100, g1, "fa:16:3e:0c:00:01", "203.0.113.1",
+    b1 = vxlan_binding("hv1", NET_A, 100, g1, "fa:16:3e:0c:00:01", ip="203.0.113.1",
                        protections=HOST_ANTISPOOF)  # fmt: skip
-    b2 = vxlan_binding("hv2", NET_A, 100, g2, "fa:16:3e:0c:00:02", "203.0.113.2")
-    b3 = vxlan_binding("hv2", NET_B, 200, g3, "fa:16:3e:0c:00:03", "203.0.113.3")
+    b2 = vxlan_binding("hv2", NET_A, 100, g2, "fa:16:3e:0c:00:02", ip="203.0.113.2")
+    b3 = vxlan_binding("hv2", NET_B, 200, g3, "fa:16:3e:0c:00:03", ip="203.0.113.3")
     peers = {NET_A: list(UNDERLAY.values()), NET_B: [UNDERLAY["hv2"]]}
 
     assert [r.outcome for r in hv1.host.apply([b1], peers)] == ["plugged"]
@@ -72,7 +72,7 @@ def test_guests_on_one_network_talk_across_hosts_and_networks_stay_apart(fabric,
 def test_peers_follow_the_input_and_the_last_port_takes_the_network_along(fabric, netns):
     hv1, _ = fabric
     g1 = netns("g1")
-    b1 = vxlan_binding("hv1", NET_A, 100, g1, "fa:16:3e:0c:01:01", "203.0.113.1")
+    b1 = vxlan_binding("hv1", NET_A, 100, g1, "fa:16:3e:0c:01:01", ip="203.0.113.1")
     hv1.host.apply([b1], {NET_A: ["198.51.100.2", "198.51.100.7"]})
     fdb = hv1.ns.exec("bridge", "fdb", "show", "dev", vxlan_device(100))
     assert "198.51.100.7" in fdb and "198.51.100.2" in fdb
