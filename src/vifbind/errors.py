@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 from vifbind.contract.errors import ContractError
 
 
@@ -36,6 +38,15 @@ class HostConfigError(InvalidInput):
 
 class PlugError(VifbindError):
     """The host tried to plug or unplug a port and the system refused (netlink, OVSDB, nft)."""
+
+
+def validation_problems(exc: ValidationError, document: str = "(document)") -> list[str]:
+    """Each problem of a validation error as ``field.path: what is wrong``."""
+    return [
+        f"{'.'.join(str(part) for part in err['loc']) or document}: "
+        + err["msg"].removeprefix("Value error, ")
+        for err in exc.errors()
+    ]
 
 
 EXIT_CODES: dict[type[Exception], int] = {

@@ -16,23 +16,29 @@ pytestmark = pytest.mark.e2e
 MAC_A, MAC_B = "fa:16:3e:0a:00:01", "fa:16:3e:0a:00:02"
 
 
-@pytest.fixture
-def pair(make_host, netns):
-    """Guest A (hybrid, anti-spoofing on the host) and guest B (plain) on one OVS."""
+def plug_pair(make_host, netns, protections):
+    """Guest A (hybrid, ``protections`` on the host) and guest B (plain) on one OVS."""
     hv = make_host("hv")
     a, b = netns("a"), netns("b")
     pa, pb = port_id(), port_id()
     results = hv.host.apply(
         [
             binding("hv", ovs_vif(pa, hybrid=True), port=pa, mac=MAC_A, ips=["192.0.2.1"],
-                    device_id=a.name, protections=HOST_ANTISPOOF, mtu=1450),
-            binding("hv", ovs_vif(pb), port=pb, mac=MAC_B, ips=["192.0.2.2"], device_id=b.name),
+                    device_id=a.name, protections=protections, mtu=1450),
+            binding("hv", ovs_vif(pb), port=pb, mac=MAC_B, ips=["192.0.2.2"], device_id=b.name,
+                    mtu=1450),
         ]
     )  # fmt: skip
     assert [r.outcome for r in results] == ["plugged", "plugged"], results
     a.addr("192.0.2.1/24")
     b.addr("192.0.2.2/24")
     return hv, a, b, pa
+
+
+@pytest.fixture
+def pair(make_host, netns):
+    """The pair with anti-spoofing on the host."""
+    return plug_pair(make_host, netns, HOST_ANTISPOOF)
 
 
 def test_hybrid_plug_builds_the_per_port_bridge_and_passes_legit_traffic(pair):
@@ -76,19 +82,7 @@ def test_forged_arp_and_vlan_tags_are_dropped(pair):
 
 
 def test_security_groups_on_the_host_deny_inbound_but_allow_replies(make_host, netns):
-    hv = make_host("hv")
-    a, b = netns("a"), netns("b")
-    pa, pb = port_id(), port_id()
-    results = hv.host.apply(
-        [
-            binding("hv", ovs_vif(pa, hybrid=True), port=pa, mac=MAC_A, ips=["192.0.2.1"],
-                    device_id=a.name, protections=HOST_ALL),
-            binding("hv", ovs_vif(pb), port=pb, mac=MAC_B, ips=["192.0.2.2"], device_id=b.name),
-        ]
-    )  # fmt: skip
-    assert [r.outcome for r in results] == ["plugged", "plugged"], results
-    a.addr("192.0.2.1/24")
-    b.addr("192.0.2.2/24")
+    _, a, b, _ = plug_pair(make_host, netns, HOST_ALL)
     assert a.eventually_pings("192.0.2.2")
     assert a.tcp_echo(b, "192.0.2.2")
     assert not b.ping("192.0.2.1", count=2, timeout=1)

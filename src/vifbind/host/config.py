@@ -25,7 +25,7 @@ from vifbind.contract.types import (
     SafeId,
     SocketPath,
 )
-from vifbind.errors import HostConfigError
+from vifbind.errors import HostConfigError, validation_problems
 
 HostHypervisor = Literal["kvm", "netns"]
 """Hypervisors whose guests this host plugs: KVM (libvirt opens taps the host made) or network
@@ -110,7 +110,4 @@ def load_config(path: Path) -> HostConfig:
     try:
         return HostConfig.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(document)"
-        message = first["msg"].removeprefix("Value error, ")
-        raise HostConfigError(f"host config {path}: {where}: {message}") from None
+        raise HostConfigError(f"host config {path}: {validation_problems(exc)[0]}") from None

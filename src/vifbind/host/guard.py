@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from vifbind.contract import PROTECTIONS, Binding, VifBase
 from vifbind.contract.types import check_interface_name
-from vifbind.errors import UnsafeVIF
+from vifbind.errors import UnsafeVIF, validation_problems
 from vifbind.host.config import HostConfig
 from vifbind.host.inventory import Inventory
 from vifbind.host.layout import Layout, LinkSpec, network_owner, port_owner
@@ -47,10 +47,7 @@ def revalidate(binding: Binding) -> Binding:
         data = binding.model_dump(mode="python", warnings=False)
         return Binding.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(binding)"
-        message = first["msg"].removeprefix("Value error, ")
-        raise UnsafeVIF(f"{where}: {message}") from None
+        raise UnsafeVIF(validation_problems(exc, "(binding)")[0]) from None
     except (TypeError, ValueError, AttributeError) as exc:
         raise UnsafeVIF(f"binding is malformed: {exc}") from None
 

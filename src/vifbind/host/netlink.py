@@ -223,15 +223,6 @@ class Netlink:
                     disable_tx_checksum(guest, msg.get("IFLA_IFNAME"))
                 _set_up(ipr, msg["index"], f"guest end of {spec.name}")
 
-    def guest_link(self, guest: Path, owner: str) -> LinkState | None:
-        """The device marked ``owner`` inside the guest namespace ``guest``, if any."""
-        with _guest(guest) as ipr:
-            raw = list(ipr.get_links())
-        for msg in raw:
-            if msg.get("IFLA_IFALIAS") == owner:
-                return self._state(msg, {})
-        return None
-
     def delete(self, name: str) -> None:
         """Delete the device ``name``; nothing happens when it is already gone."""
         found = self._ipr.link_lookup(ifname=name)

@@ -126,30 +126,30 @@ class Ovsdb:
 
     def add_ports(self, specs: Sequence[OvsPortSpec]) -> None:
         """Add every port of ``specs`` in one transaction (replacing same-named ports)."""
-        if not specs:
-            return
-        try:
-            with self._api.transaction(check_error=True) as txn:
-                for spec in specs:
-                    txn.add(self._api.del_port(spec.name, if_exists=True))
-                    attrs: dict[str, Any] = {"external_ids": spec.external_ids}
-                    if spec.type:
-                        attrs["type"] = spec.type
-                    if spec.options:
-                        attrs["options"] = spec.options
-                    if spec.mtu_request is not None:
-                        attrs["mtu_request"] = spec.mtu_request
-                    txn.add(self._api.add_port(spec.bridge, spec.name, may_exist=False, **attrs))
-        except Exception as exc:
-            raise PlugError(f"OVSDB add ports {', '.join(s.name for s in specs)}: {exc}") from None
+        commands = []
+        for spec in specs:
+            attrs: dict[str, Any] = {"external_ids": spec.external_ids}
+            if spec.type:
+                attrs["type"] = spec.type
+            if spec.options:
+                attrs["options"] = spec.options
+            if spec.mtu_request is not None:
+                attrs["mtu_request"] = spec.mtu_request
+            commands.append(self._api.del_port(spec.name, if_exists=True))
+            commands.append(self._api.add_port(spec.bridge, spec.name, may_exist=False, **attrs))
+        self._transact(f"add ports {', '.join(s.name for s in specs)}", commands)
 
     def del_ports(self, names: Sequence[str]) -> None:
         """Remove every port of ``names`` in one transaction; absent ones are ignored."""
-        if not names:
+        commands = [self._api.del_port(name, if_exists=True) for name in names]
+        self._transact(f"delete ports {', '.join(names)}", commands)
+
+    def _transact(self, what: str, commands: list[Any]) -> None:
+        if not commands:
             return
         try:
             with self._api.transaction(check_error=True) as txn:
-                for name in names:
-                    txn.add(self._api.del_port(name, if_exists=True))
+                for command in commands:
+                    txn.add(command)
         except Exception as exc:
-            raise PlugError(f"OVSDB delete ports {', '.join(names)}: {exc}") from None
+            raise PlugError(f"OVSDB {what}: {exc}") from None
