@@ -1,16 +1,23 @@
-"""Typed errors of vifbind, and the one place where they map to CLI exit codes.
+"""Typed errors of vifbind, and the one place where they map to CLI exit codes and HTTP statuses.
 
-(HTTP statuses join this table with the service.) Errors of the contract itself live in
-``vifbind.contract.errors`` because the contract imports nothing from the rest of vifbind.
+Errors of the contract itself live in ``vifbind.contract.errors`` because the contract imports
+nothing from the rest of vifbind; they are mapped here too.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from vifbind.contract.errors import ContractError
 
 
 class VifbindError(Exception):
     """Base of vifbind's own errors; the message is what a person reads."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+        """The input field at fault, when there is one."""
 
 
 class InvalidInput(VifbindError):
@@ -25,18 +32,78 @@ class BackendLoadError(VifbindError):
     """A registered backend that cannot be loaded or is not a backend."""
 
 
+class NotFound(VifbindError):
+    """The resource named in the request does not exist."""
+
+
+class Conflict(VifbindError):
+    """The request contradicts the current state (stale revision, address in use, ...)."""
+
+
+class Unauthorized(VifbindError):
+    """No token, or a token the service does not know."""
+
+
+class Forbidden(VifbindError):
+    """A valid token whose role does not allow the request."""
+
+
+class ServiceUnavailable(VifbindError):
+    """The service (or a database or daemon it needs) cannot be reached."""
+
+
+class WaitTimeout(VifbindError):
+    """Something awaited (a plugged binding) did not happen in time."""
+
+
+class BindingFailed(VifbindError):
+    """A binding was decided and no VIF could be chosen; ``decisions`` say why, per backend."""
+
+    def __init__(self, message: str, decisions: list[Any]) -> None:
+        super().__init__(message)
+        self.decisions = decisions
+
+
 EXIT_CODES: dict[type[Exception], int] = {
+    BindingFailed: 1,
     InvalidInput: 2,
     ContractError: 2,
+    NotFound: 4,
+    Conflict: 5,
+    Unauthorized: 6,
+    Forbidden: 6,
+    ServiceUnavailable: 7,
+    WaitTimeout: 8,
     BackendLoadError: 3,
     VifbindError: 3,
 }
-"""CLI exit code per error class (most specific class wins). 1 is reserved for a failed binding."""
+"""CLI exit code per error class (the most specific class wins)."""
+
+HTTP_STATUSES: dict[type[Exception], int] = {
+    InvalidInput: 422,
+    ContractError: 422,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+    ServiceUnavailable: 503,
+    VifbindError: 500,
+}
+"""HTTP status per error class (the most specific class wins)."""
+
+
+def _lookup(table: dict[type[Exception], int], error: Exception, default: int) -> int:
+    for cls in type(error).__mro__:
+        if cls in table:
+            return table[cls]
+    return default
 
 
 def exit_code(error: Exception) -> int:
     """The CLI exit code for ``error``."""
-    for cls in type(error).__mro__:
-        if cls in EXIT_CODES:
-            return EXIT_CODES[cls]
-    return 3
+    return _lookup(EXIT_CODES, error, 3)
+
+
+def http_status(error: Exception) -> int:
+    """The HTTP status for ``error``."""
+    return _lookup(HTTP_STATUSES, error, 500)

@@ -1,0 +1,1 @@
+"""The network service: networks, ports, host reports and bindings over HTTP."""
