@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from vifbind.service.settings import ServiceSettings
+
 from harness import (
     PostgresCluster,
     RunningService,
@@ -19,8 +22,6 @@ from harness import (
     postgres_bindir,
     serve_in_thread,
 )
-
-from vifbind.service.settings import ServiceSettings
 
 
 @pytest.fixture(scope="session")

@@ -7,12 +7,12 @@ import time
 
 import httpx
 import pytest
-from harness import RunningService
 
 from vifbind.contract.api import PortView
 from vifbind.errors import BindingFailed, Conflict, NotFound, WaitTimeout
 
 from builders import NFT, host, vxlan
+from harness import RunningService
 
 XEN = host(
     "xs-1",

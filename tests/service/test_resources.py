@@ -6,11 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
-from harness import RunningService
 
 from vifbind.errors import Conflict, InvalidInput, NotFound
 
 from builders import host, vlan, vxlan
+from harness import RunningService
 
 
 def request(service: RunningService, method: str, path: str, **options: Any) -> httpx.Response:

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import RunningService, ServeProcess, start_serve
 
 from vifbind.client import Client
 from vifbind.contract.api import HostBindings
 
 from builders import host, vxlan
+from harness import RunningService, ServeProcess, start_serve
 
 
 def later(delay: float, action: Callable[[], Any]) -> threading.Thread:

@@ -73,6 +73,10 @@ def create_app(state: ServiceState) -> FastAPI:
         version=__version__,
         description="Networks, ports, host reports and bindings: how each VIF is attached.",
         lifespan=lifespan,
+        # Only /healthz is open: the API description is served by meta.openapi, with a token.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.vifbind = state
     for module in (networks, ports, hosts, bindings, events, meta, tokens):

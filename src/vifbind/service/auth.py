@@ -53,6 +53,7 @@ HOST_SCOPED: frozenset[Action] = frozenset(
 
 READS: frozenset[Action] = frozenset(
     {
+        Action.WATCH_HOST,
         Action.READ_NETWORKS,
         Action.READ_PORTS,
         Action.READ_HOSTS,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -35,3 +35,11 @@ def schema(caller: Caller) -> dict[str, Any]:
     """The JSON Schema of the whole contract."""
     caller.allow(Action.READ_SCHEMA)
     return contract_schema()
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, caller: Caller) -> dict[str, Any]:
+    """The OpenAPI description of this API."""
+    caller.allow(Action.READ_SCHEMA)
+    spec: dict[str, Any] = request.app.openapi()
+    return spec
