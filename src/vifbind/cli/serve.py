@@ -91,11 +91,9 @@ def serve_command(
 @db_app.command("upgrade")
 def db_upgrade(state_dir: StateDir = None, db: DbUrl = None) -> None:
     """Apply every pending migration."""
-    from vifbind.service.storage.database import Database
+    from vifbind.service.app import open_database
 
-    settings = settings_from(state_dir, db)
-    database = Database(settings.database_url)
-    database.upgrade()
+    database = open_database(settings_from(state_dir, db))
     typer.echo(
         f"vifbind: database at revision {database.current_revision()}, schema current", err=True
     )
@@ -112,16 +110,14 @@ def token_create(
     """Create a token in the service's database and print it (shown only this once)."""
     from vifbind.contract.types import check_hostname
     from vifbind.service import auth
-    from vifbind.service.storage.database import Database
+    from vifbind.service.app import open_database
 
     if host is not None:
         try:
             host = check_hostname(host)
         except ValueError as exc:
             raise InvalidInput(f"--host: {exc}", field="host") from None
-    settings = settings_from(state_dir, db)
-    database = Database(settings.database_url)
-    database.upgrade()
+    database = open_database(settings_from(state_dir, db))
     with database.write() as tx:
         token, _ = auth.create_token(tx.session, role, host, name, tx.now)
     typer.echo(token)

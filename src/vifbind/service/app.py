@@ -12,13 +12,14 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vifbind import __version__
 from vifbind.backends import registry
-from vifbind.errors import InvalidInput, VifbindError, http_status
+from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_status
 from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
 from vifbind.service.bindings import Decider
 from vifbind.service.notifier import Notifier, PostgresListener
@@ -41,10 +42,23 @@ def enabled_backends(settings: ServiceSettings) -> list[str]:
     return [n for n in registry.default_names() if n != "ovn" or settings.ovn_nb is not None]
 
 
+def open_database(settings: ServiceSettings) -> Database:
+    """The configured database, migrated to the current schema (the state directory is created
+    for the default SQLite database)."""
+    if settings.db_url is None:
+        settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+    except OperationalError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        raise ServiceUnavailable(f"database {where}: {exc.orig}") from None
+    return db
+
+
 def build_state(settings: ServiceSettings) -> ServiceState:
     """Open (and migrate) the database and load the backends."""
-    db = Database(settings.database_url)
-    db.upgrade()
+    db = open_database(settings)
     decider = Decider(
         backends=registry.load(enabled_backends(settings)),
         report_max_age=settings.report_max_age,

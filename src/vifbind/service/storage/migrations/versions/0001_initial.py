@@ -68,7 +68,7 @@ def upgrade() -> None:
     op.create_table(
         "host_reports",
         sa.Column("host", sa.String(253), primary_key=True),
-        sa.Column("report", sa.JSON),
+        sa.Column("report", sa.JSON, nullable=False),
         sa.Column("received_at", TIMESTAMP, nullable=False),
         sa.Column("revision", sa.Integer, nullable=False),
     )
