@@ -296,6 +296,11 @@ class Client:
         data: dict[str, Any] = self._request("GET", "/v1/schema").json()
         return data
 
+    def openapi(self) -> dict[str, Any]:
+        """The service's OpenAPI description."""
+        data: dict[str, Any] = self._request("GET", "/openapi.json").json()
+        return data
+
     # -- plumbing -------------------------------------------------------------------------
 
     def _call(self, model: type[M], method: str, path: str, **options: Any) -> M:

@@ -96,7 +96,9 @@ class PluggedReport(Model):
 
     plugged: bool
     revision: int = Field(
-        ge=0, description="Revision of the binding the host acted on; older decisions are refused."
+        ge=0,
+        le=2**63 - 1,
+        description="Revision of the binding the host acted on; older decisions are refused.",
     )
     error: str | None = Field(default=None, max_length=2000, description="Why it is not plugged.")
 

@@ -18,8 +18,14 @@ from vifbind.service.storage.database import utcnow
 
 router = APIRouter(prefix="/v1/hosts", tags=["hosts"])
 
-Since = Annotated[int, Query(ge=0, description="Revision already seen; 0 = everything.")]
-Wait = Annotated[float, Query(ge=0, description="Seconds to hold the request for a change.")]
+REVISION_MAX = 2**63 - 1
+Since = Annotated[
+    int, Query(ge=0, le=REVISION_MAX, description="Revision already seen; 0 = everything.")
+]
+Wait = Annotated[
+    float,
+    Query(ge=0, le=3600, description="Seconds to hold the request for a change (capped)."),
+]
 
 
 @router.put("/{host}")

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -53,7 +54,7 @@ class CounterRow(Base):
     __tablename__ = "counters"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, nullable=False)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class NetworkRow(Base):
@@ -65,7 +66,7 @@ class NetworkRow(Base):
     name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     mtu: Mapped[int] = mapped_column(Integer, nullable=False)
     segments: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
@@ -87,7 +88,7 @@ class PortRow(Base):
     allowed_address_pairs: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False)
     security_groups: Mapped[list[str]] = mapped_column(JSON, nullable=False)
     device_id: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 
 
@@ -111,7 +112,7 @@ class HostReportRow(Base):
     host: Mapped[str] = mapped_column(String(253), primary_key=True)
     report: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
 
 
 class BindingRow(Base):
@@ -138,8 +139,8 @@ class BindingRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
     backend: Mapped[str | None] = mapped_column(String(64))
     plugged: Mapped[bool] = mapped_column(Boolean, nullable=False)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False)
-    decided_revision: Mapped[int] = mapped_column(Integer, nullable=False)
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    decided_revision: Mapped[int] = mapped_column(BigInteger, nullable=False)
     """Revision of the last decision; plugged reports about older decisions are refused."""
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     """The host report the decision was made from (stored, or sent with the bind request)."""
@@ -152,8 +153,10 @@ class EventRow(Base):
     __tablename__ = "events"
     __table_args__ = (Index("ix_events_host_revision", "host", "revision"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    revision: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    revision: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     port_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     host: Mapped[str] = mapped_column(String(253), nullable=False)

@@ -22,7 +22,7 @@ def upgrade() -> None:
     counters = op.create_table(
         "counters",
         sa.Column("name", sa.String(32), primary_key=True),
-        sa.Column("value", sa.Integer, nullable=False),
+        sa.Column("value", sa.BigInteger, nullable=False),
     )
     op.bulk_insert(counters, [{"name": "revision", "value": 0}])
     op.create_table(
@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(255), nullable=False),
         sa.Column("mtu", sa.Integer, nullable=False),
         sa.Column("segments", sa.JSON, nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("revision", sa.BigInteger, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
     )
     op.create_table(
@@ -50,7 +50,7 @@ def upgrade() -> None:
         sa.Column("allowed_address_pairs", sa.JSON, nullable=False),
         sa.Column("security_groups", sa.JSON, nullable=False),
         sa.Column("device_id", sa.String(255), nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("revision", sa.BigInteger, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
         sa.UniqueConstraint("network_id", "mac", name="uq_ports_network_mac"),
     )
@@ -70,7 +70,7 @@ def upgrade() -> None:
         sa.Column("host", sa.String(253), primary_key=True),
         sa.Column("report", sa.JSON, nullable=False),
         sa.Column("received_at", TIMESTAMP, nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column("revision", sa.BigInteger, nullable=False),
     )
     op.create_table(
         "bindings",
@@ -85,8 +85,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("backend", sa.String(64)),
         sa.Column("plugged", sa.Boolean, nullable=False),
-        sa.Column("revision", sa.Integer, nullable=False),
-        sa.Column("decided_revision", sa.Integer, nullable=False),
+        sa.Column("revision", sa.BigInteger, nullable=False),
+        sa.Column("decided_revision", sa.BigInteger, nullable=False),
         sa.Column("report", sa.JSON),
         sa.Column("doc", sa.JSON, nullable=False),
     )
@@ -101,8 +101,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "events",
-        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("revision", sa.Integer, nullable=False),
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer, "sqlite"),
+            primary_key=True,
+            autoincrement=True,
+        ),
+        sa.Column("revision", sa.BigInteger, nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("port_id", sa.String(36), nullable=False),
         sa.Column("host", sa.String(253), nullable=False),
