@@ -25,6 +25,18 @@ class BackendLoadError(VifbindError):
     """A registered backend that cannot be loaded or is not a backend."""
 
 
+class OvnError(VifbindError):
+    """The OVN northbound database refused a change vifbind asked for."""
+
+
+class OvnUnavailable(OvnError):
+    """The OVN northbound database cannot be reached (or did not answer in time)."""
+
+
+class OvnConflict(OvnError):
+    """An OVN object that vifbind would create exists already and is not vifbind's."""
+
+
 EXIT_CODES: dict[type[Exception], int] = {
     InvalidInput: 2,
     ContractError: 2,
