@@ -64,6 +64,18 @@ class BindingFailed(VifbindError):
         self.decisions = decisions
 
 
+class OvnError(VifbindError):
+    """The OVN northbound database refused a change vifbind asked for."""
+
+
+class OvnUnavailable(OvnError):
+    """The OVN northbound database cannot be reached (or did not answer in time)."""
+
+
+class OvnConflict(OvnError):
+    """An OVN object that vifbind would create exists already and is not vifbind's."""
+
+
 EXIT_CODES: dict[type[Exception], int] = {
     BindingFailed: 1,
     InvalidInput: 2,
@@ -73,6 +85,9 @@ EXIT_CODES: dict[type[Exception], int] = {
     Unauthorized: 6,
     Forbidden: 6,
     ServiceUnavailable: 7,
+    OvnUnavailable: 7,
+    OvnConflict: 5,
+    OvnError: 7,
     WaitTimeout: 8,
     BackendLoadError: 3,
     VifbindError: 3,
@@ -87,6 +102,9 @@ HTTP_STATUSES: dict[type[Exception], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     ServiceUnavailable: 503,
+    OvnUnavailable: 503,
+    OvnConflict: 409,
+    OvnError: 502,
     VifbindError: 500,
 }
 """HTTP status per error class (the most specific class wins)."""

@@ -1,4 +1,5 @@
-"""Fixtures of the service tests: each test runs on SQLite and on a private PostgreSQL."""
+"""Fixtures of the service tests: each test runs on SQLite and on a private PostgreSQL; OVN
+tests get private OVN daemons (see ovn_fixtures)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from vifbind.service.ovn import OvnNorthbound
 from vifbind.service.settings import ServiceSettings
 
 from harness import (
@@ -22,6 +24,7 @@ from harness import (
     postgres_bindir,
     serve_in_thread,
 )
+from ovn_fixtures import Hypervisor, OvnCentral, require_ovn
 
 
 @pytest.fixture(scope="session")
@@ -94,3 +97,36 @@ def serve_processes() -> Iterator[list[ServeProcess]]:
     yield started
     for process in started:
         process.stop(9)
+
+
+@pytest.fixture(scope="module")
+def ovn_central() -> Iterator[OvnCentral]:
+    """NB + SB + ovn-northd, shared by a module's tests (each test uses its own names)."""
+    require_ovn()
+    central = OvnCentral(northd=True)
+    yield central
+    central.close()
+
+
+@pytest.fixture(scope="module")
+def hypervisor(ovn_central: OvnCentral) -> Iterator[Hypervisor]:
+    """A chassis (OVS + ovn-controller in its own namespace) of ``ovn_central``."""
+    host = Hypervisor(ovn_central)
+    yield host
+    host.close()
+
+
+@pytest.fixture
+def nb_only() -> Iterator[OvnCentral]:
+    """A northbound database of this test's own, free to be stopped and restarted."""
+    require_ovn()
+    central = OvnCentral(northd=False)
+    yield central
+    central.close()
+
+
+@pytest.fixture
+def northbound(ovn_central: OvnCentral) -> Iterator[OvnNorthbound]:
+    """vifbind's client of the shared NB."""
+    with OvnNorthbound(ovn_central.nb_remote) as nb:
+        yield nb
