@@ -23,6 +23,8 @@ from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_
 from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
 from vifbind.service.bindings import Decider
 from vifbind.service.notifier import Notifier, PostgresListener
+from vifbind.service.ovn import OvnNorthbound
+from vifbind.service.ovn_sync import UpWatcher
 from vifbind.service.settings import ServiceSettings
 from vifbind.service.state import ServiceState
 from vifbind.service.storage.database import Database
@@ -59,11 +61,13 @@ def open_database(settings: ServiceSettings) -> Database:
 def build_state(settings: ServiceSettings) -> ServiceState:
     """Open (and migrate) the database and load the backends."""
     db = open_database(settings)
+    nb = OvnNorthbound(settings.ovn_nb) if settings.ovn_nb is not None else None
     decider = Decider(
         backends=registry.load(enabled_backends(settings)),
         report_max_age=settings.report_max_age,
+        network_signalled=frozenset({"ovn"}) if nb is not None else frozenset(),
     )
-    return ServiceState(settings=settings, db=db, decider=decider)
+    return ServiceState(settings=settings, db=db, decider=decider, nb=nb)
 
 
 def create_app(state: ServiceState) -> FastAPI:
@@ -71,13 +75,21 @@ def create_app(state: ServiceState) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        state.notifier = Notifier(asyncio.get_running_loop(), state.db.current_revision())
+        notifier = Notifier(asyncio.get_running_loop(), state.db.current_revision())
+        state.notifier = notifier
         if state.db.dialect == "postgresql":
-            state.listener = PostgresListener(state.db.url, state.notifier)
+            state.listener = PostgresListener(state.db.url, notifier)
             state.listener.start()
+        if state.nb is not None:
+            state.up_watcher = UpWatcher(state.nb, state.db, notifier.publish)
+            await asyncio.to_thread(state.up_watcher.start)
         try:
             yield
         finally:
+            if state.up_watcher is not None:
+                state.up_watcher.stop()
+            if state.nb is not None:
+                state.nb.close()
             if state.listener is not None:
                 state.listener.stop()
             state.db.dispose()

@@ -42,10 +42,12 @@ VOLATILE = frozenset(
 
 @dataclass(frozen=True)
 class Decider:
-    """What deciding needs besides the data: the enabled backends and the report age limit."""
+    """What deciding needs besides the data: the enabled backends, the report age limit, and
+    the backends whose network itself says when a port is plugged (OVN's ``up``)."""
 
     backends: list[Backend]
     report_max_age: float
+    network_signalled: frozenset[str] = frozenset()
 
 
 def bind(
@@ -164,8 +166,12 @@ def remove_all_of_port(tx: WriteTx, port_id: str) -> list[Binding]:
     return [_record_removal(tx, row) for row in _rows_of_port(tx.session, port_id)]
 
 
-def set_plugged(tx: WriteTx, port_id: str, host: str, report: PluggedReport) -> Binding:
-    """Record what the host did with the binding's current decision."""
+def set_plugged(
+    tx: WriteTx, decider: Decider, port_id: str, host: str, report: PluggedReport
+) -> Binding:
+    """Record what the host did with the binding's current decision. For a backend whose
+    network signals plugged itself, the host's "plugged" is not enough (the network has not
+    claimed the port yet); only its failures are recorded."""
     ports.get_row(tx.session, port_id, lock=True)
     row = get_row(tx.session, port_id, host)
     if report.revision < row.decided_revision:
@@ -176,6 +182,11 @@ def set_plugged(tx: WriteTx, port_id: str, host: str, report: PluggedReport) -> 
         )
     if report.plugged and row.status != "bound":
         raise Conflict(f"the binding of port {port_id} on {host} is {row.status}; nothing to plug")
+    if row.backend in decider.network_signalled:
+        if report.plugged or report.error is None:
+            return to_binding(row)
+        _set(tx, row, {"plug_error": report.error}, kind="unplugged")
+        return to_binding(row)
     changes: dict[str, Any] = {
         "plugged": report.plugged,
         "plugged_at": tx.now,
@@ -183,6 +194,30 @@ def set_plugged(tx: WriteTx, port_id: str, host: str, report: PluggedReport) -> 
     }
     _set(tx, row, changes, kind="plugged" if report.plugged else "unplugged")
     return to_binding(row)
+
+
+def network_signal_target(
+    session: Session, port_id: str, backend: str, plugged: bool
+) -> BindingRow | None:
+    """The binding a network's plugged signal for a port applies to — its bound binding by
+    ``backend`` that is active (or the only one) — when the signal changes it."""
+    rows = [
+        r for r in _rows_of_port(session, port_id) if r.backend == backend and r.status == "bound"
+    ]
+    target = next((r for r in rows if r.active), rows[0] if len(rows) == 1 else None)
+    if target is None or target.plugged == plugged:
+        return None
+    return target
+
+
+def record_network_signal(tx: WriteTx, port_id: str, backend: str, plugged: bool) -> bool:
+    """Record a network's plugged signal for a port; whether anything changed."""
+    target = network_signal_target(tx.session, port_id, backend, plugged)
+    if target is None:
+        return False
+    changes = {"plugged": plugged, "plugged_at": tx.now, "plug_error": None}
+    _set(tx, target, changes, kind="plugged" if plugged else "unplugged")
+    return True
 
 
 def get_row(session: Session, port_id: str, host: str) -> BindingRow:

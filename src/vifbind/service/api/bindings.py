@@ -30,6 +30,7 @@ def bind(
     caller.allow(Action.WRITE_BINDINGS)
     with state.write() as tx:
         binding, created = bindings.bind(tx, state.decider, port_id, body, revision)
+        state.after_port_change(tx, port_id)
     state.metrics.decisions.labels(binding.status, binding.backend or "").inc()
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -94,7 +95,7 @@ def report_plugged(
     """The host says whether it has plugged the binding's current decision (agent)."""
     caller.allow(Action.REPORT_PLUGGED, host)
     with state.write() as tx:
-        return bindings.set_plugged(tx, port_id, host, body)
+        return bindings.set_plugged(tx, state.decider, port_id, host, body)
 
 
 @router.post("/v1/explain")

@@ -64,6 +64,7 @@ def update_network(
             ).scalars()
             for port_id in list(port_ids):
                 bindings.redecide_port(tx, state.decider, port_id)
+                state.after_port_change(tx, port_id)
     response.headers["ETag"] = str(view.revision)
     return view
 
@@ -74,3 +75,4 @@ def delete_network(network_id: Uuid, state: State, caller: Caller, revision: IfM
     caller.allow(Action.WRITE_NETWORKS)
     with state.write() as tx:
         networks.delete(tx, network_id, revision)
+        state.before_network_delete(network_id)

@@ -62,6 +62,7 @@ def update_port(
     with state.write() as tx:
         view = ports.update(tx, port_id, body, revision)
         bindings.redecide_port(tx, state.decider, port_id)
+        state.after_port_change(tx, port_id)
     response.headers["ETag"] = str(view.revision)
     return view
 
@@ -74,3 +75,4 @@ def delete_port(port_id: Uuid, state: State, caller: Caller, revision: IfMatch) 
         ports.get_row(tx.session, port_id, lock=True)
         bindings.remove_all_of_port(tx, port_id)
         ports.delete(tx, port_id, revision)
+        state.before_port_delete(port_id)
