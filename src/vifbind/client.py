@@ -207,6 +207,11 @@ class Client:
         """The port's binding on a host."""
         return self._call(Binding, "GET", f"/v1/ports/{port_id}/bindings/{host}")
 
+    def all_bindings(self, *, host: str | None = None, status: str | None = None) -> list[Binding]:
+        """Every binding, optionally of one host and/or with one status."""
+        params = _no_none({"host": host, "status": status})
+        return self._call_list(Binding, "GET", "/v1/bindings", params=params)
+
     def list_bindings(self, port_id: str) -> list[Binding]:
         """Every binding of a port, the active one first."""
         return self._call_list(Binding, "GET", f"/v1/ports/{port_id}/bindings")
@@ -330,7 +335,10 @@ class Client:
                 **options,
             )
         except httpx.HTTPError as exc:
-            raise ServiceUnavailable(f"{self.base_url}: {exc or type(exc).__name__}") from exc
+            detail = str(exc) or type(exc).__name__
+            raise ServiceUnavailable(
+                f"cannot reach the service at {self.base_url}: {detail}"
+            ) from exc
         if response.status_code < 400:
             return response
         raise _error_of(response)

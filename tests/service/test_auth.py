@@ -128,6 +128,7 @@ CASES = [
         {"admin", "reader", "agent-own"},
         lambda f: (f"/v1/hosts/{OWN}/bindings", None),
     ),
+    case("GET", "/v1/bindings", EVERYONE, lambda f: ("/v1/bindings", None)),
     case(
         "POST",
         "/v1/ports/{port_id}/bindings",

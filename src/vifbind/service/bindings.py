@@ -240,6 +240,18 @@ def list_for_port(session: Session, port_id: str) -> list[Binding]:
     return [to_binding(r) for r in rows]
 
 
+def list_filtered(
+    session: Session, host: str | None = None, status: str | None = None
+) -> list[Binding]:
+    """Every stored binding, optionally of one host and/or status, by port then host."""
+    query = select(BindingRow).order_by(BindingRow.port_id, BindingRow.host)
+    if host is not None:
+        query = query.where(BindingRow.host == host)
+    if status is not None:
+        query = query.where(BindingRow.status == status)
+    return [to_binding(r) for r in session.execute(query).scalars()]
+
+
 def to_binding(row: BindingRow) -> Binding:
     """The served form of a stored binding."""
     return Binding.model_validate(row.doc)

@@ -8,10 +8,9 @@ import uuid
 from pathlib import Path
 
 from vifbind.service import auth
+from vifbind.service.settings import ADMIN_TOKEN_FILE
 from vifbind.service.storage.database import Database
 from vifbind.service.storage.tables import TokenRow
-
-ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a file name)
 
 
 def ensure_admin_token(db: Database, state_dir: Path) -> tuple[Path, bool]:

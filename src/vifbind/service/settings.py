@@ -8,6 +8,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 DEFAULT_LISTEN = "127.0.0.1:8740"
+ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a file name)
 
 
 def default_state_dir() -> Path:

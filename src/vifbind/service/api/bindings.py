@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
 
-from vifbind.contract import Binding, BindRequest, ExplainRequest
+from fastapi import APIRouter, Query, Response, status
+
+from vifbind.contract import Binding, BindRequest, ExplainRequest, Status
 from vifbind.contract.api import PluggedReport
 from vifbind.contract.types import HostName, Uuid
 from vifbind.service import bindings
@@ -36,6 +38,21 @@ def bind(
         response.status_code = status.HTTP_200_OK
     response.headers["ETag"] = str(binding.revision)
     return binding
+
+
+@router.get("/v1/bindings")
+def list_all_bindings(
+    state: State,
+    caller: Caller,
+    host: Annotated[HostName | None, Query()] = None,
+    binding_status: Annotated[Status | None, Query(alias="status")] = None,
+) -> list[Binding]:
+    """Every binding (of one host and/or with one status); an agent sees its own host's."""
+    caller.allow(Action.READ_BINDINGS, host)
+    if caller.role == "agent":
+        host = caller.host
+    with state.db.read() as session:
+        return bindings.list_filtered(session, host, binding_status)
 
 
 @router.get(PREFIX)
