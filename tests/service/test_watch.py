@@ -120,3 +120,35 @@ def test_a_change_through_one_replica_wakes_a_watcher_on_the_other(
     watcher.join(timeout=40)
     assert seen and [b.status for b in seen[0].bindings] == ["unbound"]
     assert time.monotonic() - started < 5, "woken by NOTIFY, not by the timeout"
+
+
+def lb_host(name: str, ip: str) -> Any:
+    return host(name, ovs=None, tunnels={"vxlan": ip})
+
+
+def test_linux_bridge_hosts_learn_each_others_tunnel_endpoints(service: RunningService) -> None:
+    api = service.client()
+    api.report_host(lb_host("cmp-1", "198.51.100.1"))
+    api.report_host(lb_host("cmp-2", "198.51.100.2"))
+    net = api.create_network([vxlan(31)])
+    other_net = api.create_network([vxlan(32)])
+    first = api.create_port(net.id)
+    assert api.bind(first.id, "cmp-1").backend == "linuxbridge"
+    alone = api.watch_host("cmp-1")
+    assert alone.peers == {net.id: []}
+    # A port of the same network bound on cmp-2 wakes cmp-1's watch with the new peer.
+    second = api.create_port(net.id)
+    thread = later(0.3, lambda: api.bind(second.id, "cmp-2"))
+    woken = api.watch_host("cmp-1", since=alone.revision, wait=20)
+    thread.join()
+    assert woken.bindings == [] and woken.peers_changed
+    assert woken.peers == {net.id: ["198.51.100.2"]}
+    assert api.watch_host("cmp-2").peers == {net.id: ["198.51.100.1"]}
+    # Another network's ports are none of cmp-1's business.
+    unrelated = api.create_port(other_net.id)
+    api.bind(unrelated.id, "cmp-2")
+    quiet = api.watch_host("cmp-1", since=woken.revision, wait=0.5)
+    assert not quiet.peers_changed and quiet.peers == {net.id: ["198.51.100.2"]}
+    api.unbind(second.id, "cmp-2")
+    gone = api.watch_host("cmp-1", since=quiet.revision)
+    assert gone.peers_changed and gone.peers == {net.id: []}

@@ -113,6 +113,14 @@ class HostBindings(Record):
     revision: int
     complete: bool
     bindings: list[Binding]
+    peers: dict[Uuid, list[IpAddress]] = Field(
+        default_factory=dict,
+        description="Per network the host carries over its own tunnels (linuxbridge VXLAN), the "
+        "tunnel endpoints of the other hosts with a bound port on it; always complete.",
+    )
+    peers_changed: bool = Field(
+        default=False, description="Another host's port on one of these networks changed."
+    )
 
 
 EventKind = Literal[

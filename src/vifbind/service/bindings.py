@@ -324,6 +324,7 @@ def _set(tx: WriteTx, row: BindingRow, changes: dict[str, Any], *, kind: EventKi
 def _write(tx: WriteTx, row: BindingRow, binding: Binding, kind: EventKind) -> None:
     doc = binding.model_dump(mode="json")
     row.status, row.active, row.backend = binding.status, binding.active, binding.backend
+    row.network_id = binding.network_id
     row.plugged, row.revision, row.doc = binding.plugged, binding.revision, doc
     tx.session.add(
         EventRow(
@@ -331,6 +332,7 @@ def _write(tx: WriteTx, row: BindingRow, binding: Binding, kind: EventKind) -> N
             kind=kind,
             port_id=binding.port_id,
             host=binding.host,
+            network_id=binding.network_id,
             binding=doc,
             created_at=tx.now,
         )
@@ -347,6 +349,7 @@ def _record_removal(tx: WriteTx, row: BindingRow) -> Binding:
             kind="deleted",
             port_id=row.port_id,
             host=row.host,
+            network_id=gone.network_id,
             binding=gone.model_dump(mode="json"),
             created_at=tx.now,
         )

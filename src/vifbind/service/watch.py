@@ -6,7 +6,7 @@ revision and will wake the watcher, so nothing falls between a query and the wai
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vifbind.contract import Binding
@@ -22,10 +22,16 @@ def current_revision(session: Session) -> int:
     return value
 
 
+TUNNELLED_BY_HOSTS = frozenset({"linuxbridge"})
+"""Backends whose overlay the hosts build themselves, so each needs the others' endpoints."""
+
+
 def host_changes(session: Session, host: str, since: int) -> HostBindings:
     """The host's bindings changed after ``since`` (all of them when ``since`` is 0, or ahead
-    of this database — a restored database makes the watcher start over)."""
+    of this database — a restored database makes the watcher start over), with the tunnel
+    peers of its networks. ``bindings`` stays empty when only the peers changed."""
     revision = current_revision(session)
+    peers = _peers(session, host)
     if since <= 0 or since > revision:
         rows = session.execute(
             select(BindingRow).where(BindingRow.host == host).order_by(BindingRow.port_id)
@@ -34,18 +40,63 @@ def host_changes(session: Session, host: str, since: int) -> HostBindings:
             revision=revision,
             complete=True,
             bindings=[Binding.model_validate(r.doc) for r in rows],
+            peers=peers,
         )
-    events = session.execute(
-        select(EventRow)
-        .where(EventRow.host == host, EventRow.revision > since)
-        .order_by(EventRow.revision, EventRow.id)
-    ).scalars()
+    events = list(
+        session.execute(
+            select(EventRow)
+            .where(
+                EventRow.revision > since,
+                or_(EventRow.host == host, EventRow.network_id.in_(list(peers))),
+            )
+            .order_by(EventRow.revision, EventRow.id)
+        ).scalars()
+    )
     latest: dict[str, Binding] = {}
     for event in events:
-        latest.pop(event.port_id, None)
-        latest[event.port_id] = Binding.model_validate(event.binding)
         revision = max(revision, event.revision)
-    return HostBindings(revision=revision, complete=False, bindings=list(latest.values()))
+        if event.host == host:
+            latest.pop(event.port_id, None)
+            latest[event.port_id] = Binding.model_validate(event.binding)
+    return HostBindings(
+        revision=revision,
+        complete=False,
+        bindings=list(latest.values()),
+        peers=peers,
+        peers_changed=any(e.host != host for e in events),
+    )
+
+
+def _peers(session: Session, host: str) -> dict[str, list[str]]:
+    """Per network the host carries over VXLAN itself, the other hosts' VXLAN endpoints."""
+    own = session.execute(
+        select(BindingRow).where(
+            BindingRow.host == host,
+            BindingRow.status == "bound",
+            BindingRow.backend.in_(TUNNELLED_BY_HOSTS),
+        )
+    ).scalars()
+    networks = {
+        r.network_id
+        for r in own
+        if r.network_id is not None and (r.doc.get("segment") or {}).get("type") == "vxlan"
+    }
+    peers: dict[str, set[str]] = {n: set() for n in networks}
+    if not networks:
+        return {}
+    others = session.execute(
+        select(BindingRow).where(
+            BindingRow.network_id.in_(networks),
+            BindingRow.host != host,
+            BindingRow.status == "bound",
+            BindingRow.backend.in_(TUNNELLED_BY_HOSTS),
+        )
+    ).scalars()
+    for row in others:
+        endpoint = ((row.report or {}).get("tunnels") or {}).get("vxlan")
+        if endpoint and row.network_id is not None:
+            peers[row.network_id].add(endpoint)
+    return {n: sorted(ips) for n, ips in sorted(peers.items())}
 
 
 def events_since(

@@ -71,6 +71,6 @@ async def watch_host(
         state,
         query,
         lambda answer: answer.revision,
-        lambda answer: answer.complete or bool(answer.bindings),
+        lambda answer: answer.complete or bool(answer.bindings) or answer.peers_changed,
         wait,
     )

@@ -135,6 +135,7 @@ class BindingRow(Base):
         ForeignKey("ports.id", ondelete="CASCADE"), primary_key=True
     )
     host: Mapped[str] = mapped_column(String(253), primary_key=True, index=True)
+    network_id: Mapped[str | None] = mapped_column(String(36), index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False)
     backend: Mapped[str | None] = mapped_column(String(64))
@@ -160,6 +161,7 @@ class EventRow(Base):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     port_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     host: Mapped[str] = mapped_column(String(253), nullable=False)
+    network_id: Mapped[str | None] = mapped_column(String(36), index=True)
     binding: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
 

@@ -81,6 +81,7 @@ def upgrade() -> None:
             primary_key=True,
         ),
         sa.Column("host", sa.String(253), primary_key=True),
+        sa.Column("network_id", sa.String(36)),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("active", sa.Boolean, nullable=False),
         sa.Column("backend", sa.String(64)),
@@ -91,6 +92,7 @@ def upgrade() -> None:
         sa.Column("doc", sa.JSON, nullable=False),
     )
     op.create_index("ix_bindings_host", "bindings", ["host"])
+    op.create_index("ix_bindings_network_id", "bindings", ["network_id"])
     op.create_index(
         "uq_bindings_one_active",
         "bindings",
@@ -111,11 +113,13 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(16), nullable=False),
         sa.Column("port_id", sa.String(36), nullable=False),
         sa.Column("host", sa.String(253), nullable=False),
+        sa.Column("network_id", sa.String(36)),
         sa.Column("binding", sa.JSON, nullable=False),
         sa.Column("created_at", TIMESTAMP, nullable=False),
     )
     op.create_index("ix_events_port_id", "events", ["port_id"])
     op.create_index("ix_events_revision", "events", ["revision"])
+    op.create_index("ix_events_network_id", "events", ["network_id"])
     op.create_index("ix_events_host_revision", "events", ["host", "revision"])
     op.create_table(
         "tokens",
