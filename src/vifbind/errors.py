@@ -25,13 +25,32 @@ class BackendLoadError(VifbindError):
     """A registered backend that cannot be loaded or is not a backend."""
 
 
+class BindingNotBound(VifbindError):
+    """A binding that has no VIF (failed or unbound): there is nothing to attach or render."""
+
+
+class UnsupportedNic(InvalidInput):
+    """A NIC model or queue count that the hypervisor or the VIF cannot take."""
+
+
+class NotRenderable(VifbindError):
+    """A bound VIF that a hypervisor's configuration cannot express faithfully."""
+
+
+class UnsupportedVifType(NotRenderable):
+    """A VIF type that a hypervisor's renderer has no mapping for."""
+
+
 EXIT_CODES: dict[type[Exception], int] = {
+    BindingNotBound: 1,
     InvalidInput: 2,
     ContractError: 2,
     BackendLoadError: 3,
+    NotRenderable: 4,
     VifbindError: 3,
 }
-"""CLI exit code per error class (most specific class wins). 1 is reserved for a failed binding."""
+"""CLI exit code per error class (most specific class wins). 1 is reserved for a failed binding;
+4 means the binding is valid but this hypervisor cannot express it."""
 
 
 def exit_code(error: Exception) -> int:
