@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -51,49 +52,45 @@ def _inputs(
     )
 
 
-@render_app.command("libvirt")
-def libvirt_command(
-    binding: JsonFile,
-    nic_model: NicModel = None,
-    queues: Queues = None,
-    attachment: Attachment = None,
-) -> None:
-    """Print the libvirt <interface> (or <hostdev>) element."""
-    element = libvirt.render(*_inputs(binding, nic_model, queues, attachment))
-    typer.echo(libvirt.to_xml(element), nl=False)
+Printer = Callable[[Binding, HostAttachment, NicRequest], str]
 
 
-@render_app.command("xen")
-def xen_command(
-    binding: JsonFile,
-    nic_model: NicModel = None,
-    queues: Queues = None,
-    attachment: Attachment = None,
-) -> None:
-    """Print the XenAPI VIF record and the guest's NIC as JSON."""
-    rendered = xen.render(*_inputs(binding, nic_model, queues, attachment))
-    typer.echo(rendered.model_dump_json(by_alias=True, indent=2))
+def _libvirt(binding: Binding, attachment: HostAttachment, nic: NicRequest) -> str:
+    return libvirt.to_xml(libvirt.render(binding, attachment, nic))
 
 
-@render_app.command("vmware")
-def vmware_command(
-    binding: JsonFile,
-    nic_model: NicModel = None,
-    queues: Queues = None,
-    attachment: Attachment = None,
-) -> None:
-    """Print the vSphere VirtualDeviceSpec as the API's SOAP XML."""
-    spec = vmware.render(*_inputs(binding, nic_model, queues, attachment))
-    typer.echo(vmware.to_soap(spec))
+def _xen(binding: Binding, attachment: HostAttachment, nic: NicRequest) -> str:
+    return xen.render(binding, attachment, nic).model_dump_json(by_alias=True, indent=2) + "\n"
 
 
-@render_app.command("hyperv")
-def hyperv_command(
-    binding: JsonFile,
-    nic_model: NicModel = None,
-    queues: Queues = None,
-    attachment: Attachment = None,
-) -> None:
-    """Print the Hyper-V port settings and adapter kind as JSON."""
-    rendered = hyperv.render(*_inputs(binding, nic_model, queues, attachment))
-    typer.echo(rendered.model_dump_json(indent=2))
+def _vmware(binding: Binding, attachment: HostAttachment, nic: NicRequest) -> str:
+    return vmware.to_soap(vmware.render(binding, attachment, nic)) + "\n"
+
+
+def _hyperv(binding: Binding, attachment: HostAttachment, nic: NicRequest) -> str:
+    return hyperv.render(binding, attachment, nic).model_dump_json(indent=2) + "\n"
+
+
+COMMANDS: dict[str, tuple[Printer, str]] = {
+    "libvirt": (_libvirt, "Print the libvirt <interface> (or <hostdev>) element."),
+    "xen": (_xen, "Print the XenAPI VIF record and the guest's NIC as JSON."),
+    "vmware": (_vmware, "Print the vSphere VirtualDeviceSpec as the API's SOAP XML."),
+    "hyperv": (_hyperv, "Print the Hyper-V port settings and adapter kind as JSON."),
+}
+"""One subcommand per hypervisor: how its rendering is printed, and its help."""
+
+
+def _register(name: str, printer: Printer, help_text: str) -> None:
+    def command(
+        binding: JsonFile,
+        nic_model: NicModel = None,
+        queues: Queues = None,
+        attachment: Attachment = None,
+    ) -> None:
+        typer.echo(printer(*_inputs(binding, nic_model, queues, attachment)), nl=False)
+
+    render_app.command(name, help=help_text)(command)
+
+
+for _name, (_printer, _help) in COMMANDS.items():
+    _register(_name, _printer, _help)
