@@ -13,7 +13,6 @@ from xml.etree.ElementTree import Element, fromstring, tostring
 
 import libvirt
 import pytest
-from render_cases import LIBVIRT_CASES, VMWARE_DVS, XEN, Case, bound, failed, on_host
 
 from vifbind.contract import Binding
 from vifbind.contract.vifs.ovs import hybrid_bridge_name
@@ -29,6 +28,7 @@ from vifbind.render.attachment import HostAttachment
 from vifbind.render.nic import LIBVIRT, NicRequest
 
 from builders import bind, geneve, host, network, port, vlan, vxlan
+from render_cases import LIBVIRT_CASES, VMWARE_DVS, XEN, Case, bound, failed, on_host
 
 GOLDEN = Path(__file__).with_name("golden") / "libvirt"
 VALIDATE = libvirt.VIR_DOMAIN_DEFINE_VALIDATE
