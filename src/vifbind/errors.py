@@ -76,8 +76,25 @@ class OvnConflict(OvnError):
     """An OVN object that vifbind would create exists already and is not vifbind's."""
 
 
+class BindingNotBound(VifbindError):
+    """A binding that has no VIF (failed or unbound): there is nothing to attach or render."""
+
+
+class UnsupportedNic(InvalidInput):
+    """A NIC model or queue count that the hypervisor or the VIF cannot take."""
+
+
+class NotRenderable(VifbindError):
+    """A bound VIF that a hypervisor's configuration cannot express faithfully."""
+
+
+class UnsupportedVifType(NotRenderable):
+    """A VIF type that a hypervisor's renderer has no mapping for."""
+
+
 EXIT_CODES: dict[type[Exception], int] = {
     BindingFailed: 1,
+    BindingNotBound: 1,
     InvalidInput: 2,
     ContractError: 2,
     NotFound: 4,
@@ -90,9 +107,12 @@ EXIT_CODES: dict[type[Exception], int] = {
     OvnError: 7,
     WaitTimeout: 8,
     BackendLoadError: 3,
+    NotRenderable: 9,
     VifbindError: 3,
 }
-"""CLI exit code per error class (the most specific class wins)."""
+"""CLI exit code per error class (the most specific class wins): 1 no VIF (a failed binding),
+2 bad input, 4 unknown id, 5 conflict, 6 not allowed, 7 unreachable, 8 timeout, 9 the binding
+is valid but a hypervisor cannot express it, 3 anything else."""
 
 HTTP_STATUSES: dict[type[Exception], int] = {
     InvalidInput: 422,

@@ -7,6 +7,7 @@ from vifbind.cli import (  # noqa: F401
     negotiate,
     networks,
     ports,
+    render,
     schema,
     serve,
 )

@@ -17,6 +17,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from vifbind.contract.errors import ContractError
+from vifbind.contract.vifs import field_path
 from vifbind.errors import InvalidInput, VifbindError, exit_code
 
 app = typer.Typer(
@@ -36,7 +37,7 @@ def describe_validation_error(exc: ValidationError, source: str) -> str:
     """One line naming every invalid field of ``source`` and what is wrong with it."""
     problems = []
     for err in exc.errors():
-        where = ".".join(str(part) for part in err["loc"]) or "(document)"
+        where = field_path(err["loc"]) or "(document)"
         message = err["msg"].removeprefix("Value error, ")
         problems.append(f"{where}: {message}")
     return f"{source}: " + "; ".join(problems)

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vifbind import __version__
 from vifbind.backends import registry
+from vifbind.contract.vifs import field_path
 from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_status
 from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
 from vifbind.service.bindings import Decider
@@ -129,7 +130,7 @@ def _install_error_answers(app: FastAPI) -> None:
         problems = []
         first_field = None
         for err in exc.errors():
-            where = ".".join(str(p) for p in err.get("loc", ()))
+            where = field_path(err.get("loc", ()))
             first_field = first_field or where
             message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             problems.append(f"{where}: {message}")

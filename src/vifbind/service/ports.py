@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from vifbind.contract import Port
 from vifbind.contract.api import PortCreate, PortUpdate, PortView
+from vifbind.contract.vifs import field_path
 from vifbind.errors import Conflict, InvalidInput, NotFound
 from vifbind.service import networks
 from vifbind.service.revisions import check_revision
@@ -129,7 +130,7 @@ def _validated(data: dict[str, Any]) -> Port:
         return Port.model_validate(data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"]) or None
+        field = field_path(err["loc"]) or None
         message = err["msg"].removeprefix("Value error, ")
         raise InvalidInput(f"{field + ': ' if field else ''}{message}", field=field) from None
 

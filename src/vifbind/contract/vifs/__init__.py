@@ -3,6 +3,7 @@ one per version in ``Vif`` below (a test checks that the two agree)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import Discriminator, Tag, TypeAdapter
@@ -89,6 +90,14 @@ Vif = Annotated[
 """Any VIF of any known type and version, selected by ``type`` and ``version``."""
 
 VIF_ADAPTER: TypeAdapter[Vif] = TypeAdapter(Vif)
+
+VIF_TAGS = frozenset(f"{t}/{v.version}" for t, spec in SPECS.items() for v in spec.versions)
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """A validation error's location as a dotted field path (``vif.details.bridge``), without
+    the ``type/version`` tags that select a VIF's model."""
+    return ".".join(str(part) for part in loc if part not in VIF_TAGS)
 
 
 def parse_vif(data: object) -> VifBase:
