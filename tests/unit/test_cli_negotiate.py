@@ -9,22 +9,11 @@ from typing import Any
 
 import pytest
 
-from builders import VIFBIND, host, network, port, vlan, vxlan
+from builders import host, network, port, vlan, vxlan
+from cli_run import assert_one_line_error, run, write
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
-
-
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [VIFBIND, *args], capture_output=True, text=True, input=stdin, check=False, timeout=60
-    )
-
-
-def write(tmp_path: Path, name: str, data: Any) -> str:
-    path = tmp_path / f"{name}.json"
-    path.write_text(data if isinstance(data, str) else json.dumps(data))
-    return str(path)
 
 
 def negotiate_args(tmp_path: Path, **docs: Any) -> list[str]:
@@ -38,16 +27,6 @@ def negotiate_args(tmp_path: Path, **docs: Any) -> list[str]:
         for name, data in (defaults | docs).items()
         for arg in (f"--{name}", write(tmp_path, name, data))
     ]
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *words: str) -> None:
-    assert result.returncode == code, result
-    assert result.stdout == ""
-    assert "Traceback" not in result.stderr
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    for word in words:
-        assert word in lines[0], lines[0]
 
 
 def run_example(host_file: str) -> subprocess.CompletedProcess[str]:

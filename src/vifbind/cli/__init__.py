@@ -1,6 +1,16 @@
 """The ``vifbind`` command: one module per command group, all registered on ``app.app``."""
 
-from vifbind.cli import negotiate, schema  # noqa: F401  (importing registers the commands)
+# Importing a command module registers its commands on the app.
+from vifbind.cli import (  # noqa: F401
+    bindings,
+    hosts,
+    negotiate,
+    networks,
+    ports,
+    render,
+    schema,
+    serve,
+)
 from vifbind.cli.app import app, main
 
 __all__ = ["app", "main"]

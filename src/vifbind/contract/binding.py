@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -82,6 +83,12 @@ class Binding(Record):
     profile: BindingProfile | None = None
     decisions: list[Decision] = Field(default_factory=list)
     plugged: bool = False
+    plugged_at: datetime | None = Field(
+        default=None, description="When the host last reported plugged or unplugged (UTC)."
+    )
+    plug_error: str | None = Field(
+        default=None, description="Why the host could not plug it (it refused or failed)."
+    )
     revision: int = Field(default=0, ge=0)
 
     @model_validator(mode="after")

@@ -1,11 +1,12 @@
-"""The table of VIF types. A new type is one module beside these plus one line in each of
-``SPECS`` and ``Vif`` below (a test checks that the two agree)."""
+"""The table of VIF types. A new type is one module beside these plus one line in ``SPECS`` and
+one per version in ``Vif`` below (a test checks that the two agree)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
-from pydantic import Field, TypeAdapter
+from pydantic import Discriminator, Tag, TypeAdapter
 
 from vifbind.contract.vif import VifBase, VifTypeSpec
 from vifbind.contract.vifs import (
@@ -54,24 +55,49 @@ SPECS: dict[str, VifTypeSpec] = {
 }
 """Every VIF type this code knows, with its version line."""
 
+
+def vif_tag(value: Any) -> str | None:
+    """The ``type/version`` tag that selects the model of a VIF (dict or model)."""
+    if isinstance(value, dict):
+        return f"{value.get('type')}/{value.get('version')}"
+    return f"{getattr(value, 'type', None)}/{getattr(value, 'version', None)}"
+
+
+# One flat union tagged by type *and* version: its JSON Schema is a plain oneOf, which both
+# JSON Schema and OpenAPI tools read (a nested discriminator mapping is not valid OpenAPI).
 Vif = Annotated[
-    Annotated[OvsVif10 | OvsVif11, Field(discriminator="version")]
-    | BridgeVif10
-    | TapVif10
-    | Annotated[VhostuserVif10 | VhostuserVif11, Field(discriminator="version")]
-    | MacvtapVif10
-    | Dot1QbgVif10
-    | Dot1QbhVif10
-    | HwVebVif10
-    | HostdevPhysicalVif10
-    | XenVif10
-    | VmwareVif10
-    | HypervVif10,
-    Field(discriminator="type"),
+    Annotated[OvsVif10, Tag("ovs/1.0")]
+    | Annotated[OvsVif11, Tag("ovs/1.1")]
+    | Annotated[BridgeVif10, Tag("bridge/1.0")]
+    | Annotated[TapVif10, Tag("tap/1.0")]
+    | Annotated[VhostuserVif10, Tag("vhostuser/1.0")]
+    | Annotated[VhostuserVif11, Tag("vhostuser/1.1")]
+    | Annotated[MacvtapVif10, Tag("macvtap/1.0")]
+    | Annotated[Dot1QbgVif10, Tag("802.1qbg/1.0")]
+    | Annotated[Dot1QbhVif10, Tag("802.1qbh/1.0")]
+    | Annotated[HwVebVif10, Tag("hw_veb/1.0")]
+    | Annotated[HostdevPhysicalVif10, Tag("hostdev_physical/1.0")]
+    | Annotated[XenVif10, Tag("xen/1.0")]
+    | Annotated[VmwareVif10, Tag("vmware/1.0")]
+    | Annotated[HypervVif10, Tag("hyperv/1.0")],
+    Discriminator(
+        vif_tag,
+        custom_error_type="unknown_vif",
+        custom_error_message="unknown VIF type/version; known: "
+        + ", ".join(f"{t} {v.version}" for t, spec in SPECS.items() for v in spec.versions),
+    ),
 ]
-"""Any VIF of any known type and version, discriminated by ``type`` then ``version``."""
+"""Any VIF of any known type and version, selected by ``type`` and ``version``."""
 
 VIF_ADAPTER: TypeAdapter[Vif] = TypeAdapter(Vif)
+
+VIF_TAGS = frozenset(f"{t}/{v.version}" for t, spec in SPECS.items() for v in spec.versions)
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """A validation error's location as a dotted field path (``vif.details.bridge``), without
+    the ``type/version`` tags that select a VIF's model."""
+    return ".".join(str(part) for part in loc if part not in VIF_TAGS)
 
 
 def parse_vif(data: object) -> VifBase:

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from vifbind.contract.base import Model
 from vifbind.contract.protections import PACKET_FILTERS
-from vifbind.contract.types import BridgeName, InterfaceName, Uuid
+from vifbind.contract.types import BridgeName, InterfaceName, Uuid, check_interface_name
 from vifbind.contract.vif import AddedField, VifBase, VifTypeSpec, VifVersion
 
 
@@ -31,6 +31,19 @@ class OvsDetails11(OvsDetails10):
     datapath_type: Literal["system", "netdev"] = Field(
         default="system", description="Datapath of the bridge; 1.0 implies 'system'."
     )
+
+
+HYBRID_BRIDGE_PREFIX = "qbr"
+
+
+def hybrid_bridge_name(devname: str) -> str:
+    """The per-port Linux bridge of a hybrid plug: ``qbr`` + ``devname`` after its 3-char prefix.
+
+    The host agent (which creates the bridge) and the renderers (which attach the guest to it)
+    both derive it here, so that they cannot disagree; as in Neutron, ``tap5f1c0a52-8d`` sits on
+    ``qbr5f1c0a52-8d``.
+    """
+    return check_interface_name(HYBRID_BRIDGE_PREFIX + devname[len(HYBRID_BRIDGE_PREFIX) :])
 
 
 class _OvsVif(VifBase):

@@ -1,0 +1,371 @@
+"""A typed Python client of the network service.
+
+Answers come back as contract models; every failure is one of vifbind's typed errors
+(``NotFound``, ``Conflict``, ``Unauthorized``, ``Forbidden``, ``InvalidInput``,
+``ServiceUnavailable``), and a binding that could not be made raises ``BindingFailed`` with its
+decisions when asked to (``bind(..., check=True)``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from vifbind.contract import Binding, BindingProfile, HostReport, Segment
+from vifbind.contract.api import (
+    Events,
+    HostBindings,
+    HostView,
+    NetworkView,
+    PortView,
+    TokenView,
+)
+from vifbind.errors import (
+    BindingFailed,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    ServiceUnavailable,
+    Unauthorized,
+    VifbindError,
+    WaitTimeout,
+)
+
+M = TypeVar("M", bound=BaseModel)
+
+ERRORS: dict[int, type[VifbindError]] = {
+    400: InvalidInput,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    413: InvalidInput,
+    422: InvalidInput,
+}
+"""Exception per HTTP status; any other 4xx is ``InvalidInput``, a 5xx ``ServiceUnavailable``."""
+
+
+class Client:
+    """One connection pool to one service; safe to share between threads."""
+
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._timeout = timeout
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=timeout,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # -- networks -------------------------------------------------------------------------
+
+    def create_network(
+        self,
+        segments: list[Segment] | list[dict[str, Any]],
+        *,
+        name: str = "",
+        mtu: int = 1500,
+        id: str | None = None,
+    ) -> NetworkView:
+        """Create a network."""
+        body = {"name": name, "mtu": mtu, "segments": _plain(segments), "id": id}
+        return self._call(NetworkView, "POST", "/v1/networks", json=_no_none(body))
+
+    def list_networks(self) -> list[NetworkView]:
+        """Every network."""
+        return self._call_list(NetworkView, "GET", "/v1/networks")
+
+    def get_network(self, network_id: str) -> NetworkView:
+        """One network."""
+        return self._call(NetworkView, "GET", f"/v1/networks/{network_id}")
+
+    def update_network(
+        self,
+        network_id: str,
+        *,
+        name: str | None = None,
+        mtu: int | None = None,
+        revision: int | None = None,
+    ) -> NetworkView:
+        """Rename a network or change its MTU."""
+        body = _no_none({"name": name, "mtu": mtu})
+        return self._call(
+            NetworkView, "PATCH", f"/v1/networks/{network_id}", json=body, revision=revision
+        )
+
+    def delete_network(self, network_id: str, *, revision: int | None = None) -> None:
+        """Delete a network without ports."""
+        self._request("DELETE", f"/v1/networks/{network_id}", revision=revision)
+
+    # -- ports ----------------------------------------------------------------------------
+
+    def create_port(self, network_id: str, **fields: Any) -> PortView:
+        """Create a port (fields as in ``PortCreate``: mac, fixed_ips, device_id, ...)."""
+        body = {"network_id": network_id, **_plain(fields)}
+        return self._call(PortView, "POST", "/v1/ports", json=body)
+
+    def list_ports(
+        self, *, network_id: str | None = None, device_id: str | None = None
+    ) -> list[PortView]:
+        """Ports, optionally of one network and/or device."""
+        params = _no_none({"network_id": network_id, "device_id": device_id})
+        return self._call_list(PortView, "GET", "/v1/ports", params=params)
+
+    def get_port(self, port_id: str) -> PortView:
+        """One port."""
+        return self._call(PortView, "GET", f"/v1/ports/{port_id}")
+
+    def update_port(self, port_id: str, *, revision: int | None = None, **changes: Any) -> PortView:
+        """Change a port; its bindings are decided again."""
+        return self._call(
+            PortView, "PATCH", f"/v1/ports/{port_id}", json=_plain(changes), revision=revision
+        )
+
+    def delete_port(self, port_id: str, *, revision: int | None = None) -> None:
+        """Delete a port and its bindings."""
+        self._request("DELETE", f"/v1/ports/{port_id}", revision=revision)
+
+    # -- hosts ----------------------------------------------------------------------------
+
+    def report_host(self, report: HostReport) -> HostView:
+        """Store a host's report (agents: their own host only)."""
+        body = report.model_dump(mode="json")
+        return self._call(HostView, "PUT", f"/v1/hosts/{report.host}", json=body)
+
+    def list_hosts(self) -> list[HostView]:
+        """Every host that reported."""
+        return self._call_list(HostView, "GET", "/v1/hosts")
+
+    def get_host(self, host: str) -> HostView:
+        """A host's report and its age."""
+        return self._call(HostView, "GET", f"/v1/hosts/{host}")
+
+    def watch_host(self, host: str, *, since: int = 0, wait: float = 0) -> HostBindings:
+        """The host's bindings changed after ``since``, waiting up to ``wait`` s for one."""
+        return self._call(
+            HostBindings,
+            "GET",
+            f"/v1/hosts/{host}/bindings",
+            params={"since": since, "wait": wait},
+            timeout=wait + self._timeout,
+        )
+
+    # -- bindings -------------------------------------------------------------------------
+
+    def bind(
+        self,
+        port_id: str,
+        host: str,
+        *,
+        host_report: HostReport | None = None,
+        profile: BindingProfile | Mapping[str, Any] | None = None,
+        revision: int | None = None,
+        check: bool = False,
+    ) -> Binding:
+        """Bind a port to a host. With ``check``, a failed binding raises ``BindingFailed``."""
+        body = _no_none(
+            {
+                "host": host,
+                "host_report": _plain(host_report) if host_report else None,
+                "profile": _plain(profile) if profile else None,
+            }
+        )
+        binding = self._call(
+            Binding, "POST", f"/v1/ports/{port_id}/bindings", json=body, revision=revision
+        )
+        if check and binding.status != "bound":
+            reasons = "; ".join(f"{d.backend}: {d.reason}" for d in binding.decisions)
+            raise BindingFailed(
+                f"binding port {port_id} to {host} failed: {reasons}", binding.decisions
+            )
+        return binding
+
+    def get_binding(self, port_id: str, host: str) -> Binding:
+        """The port's binding on a host."""
+        return self._call(Binding, "GET", f"/v1/ports/{port_id}/bindings/{host}")
+
+    def all_bindings(self, *, host: str | None = None, status: str | None = None) -> list[Binding]:
+        """Every binding, optionally of one host and/or with one status."""
+        params = _no_none({"host": host, "status": status})
+        return self._call_list(Binding, "GET", "/v1/bindings", params=params)
+
+    def list_bindings(self, port_id: str) -> list[Binding]:
+        """Every binding of a port, the active one first."""
+        return self._call_list(Binding, "GET", f"/v1/ports/{port_id}/bindings")
+
+    def unbind(self, port_id: str, host: str, *, revision: int | None = None) -> Binding:
+        """Remove the port's binding on a host."""
+        return self._call(
+            Binding, "DELETE", f"/v1/ports/{port_id}/bindings/{host}", revision=revision
+        )
+
+    def activate(self, port_id: str, host: str, *, revision: int | None = None) -> Binding:
+        """Make the binding on ``host`` the port's active one."""
+        return self._call(
+            Binding, "POST", f"/v1/ports/{port_id}/bindings/{host}/activate", revision=revision
+        )
+
+    def report_plugged(
+        self, port_id: str, host: str, *, plugged: bool, revision: int, error: str | None = None
+    ) -> Binding:
+        """Say whether the host plugged the binding's decision of ``revision`` (agents)."""
+        body = {"plugged": plugged, "revision": revision, "error": error}
+        return self._call(Binding, "PUT", f"/v1/ports/{port_id}/bindings/{host}/plugged", json=body)
+
+    def explain(
+        self,
+        port_id: str,
+        host: str,
+        *,
+        host_report: HostReport | None = None,
+        profile: BindingProfile | Mapping[str, Any] | None = None,
+    ) -> Binding:
+        """What binding the port to the host would decide now; nothing stored."""
+        body = _no_none(
+            {
+                "port_id": port_id,
+                "host": host,
+                "host_report": _plain(host_report) if host_report else None,
+                "profile": _plain(profile) if profile else None,
+            }
+        )
+        return self._call(Binding, "POST", "/v1/explain", json=body)
+
+    def events(
+        self,
+        *,
+        since: int = 0,
+        wait: float = 0,
+        port_id: str | None = None,
+        host: str | None = None,
+    ) -> Events:
+        """Binding events after ``since``, waiting up to ``wait`` s for one."""
+        params = _no_none({"since": since, "wait": wait, "port_id": port_id, "host": host})
+        return self._call(Events, "GET", "/v1/events", params=params, timeout=wait + self._timeout)
+
+    def wait_plugged(self, port_id: str, host: str, timeout: float) -> Binding:
+        """Block until the host reports the binding plugged; ``WaitTimeout`` after ``timeout``
+        seconds, ``BindingFailed`` if the binding fails or the host reports it cannot plug."""
+        deadline = time.monotonic() + timeout
+        since = 0
+        while True:
+            binding = self.get_binding(port_id, host)
+            since = max(since, binding.revision)
+            if binding.plugged:
+                return binding
+            if binding.status == "failed":
+                raise BindingFailed(f"the binding of {port_id} on {host} failed", binding.decisions)
+            if binding.plug_error:
+                raise BindingFailed(
+                    f"host {host} cannot plug port {port_id}: {binding.plug_error}",
+                    binding.decisions,
+                )
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout(f"port {port_id} not plugged on {host} after {timeout:g} s")
+            answer = self.events(since=since, wait=remaining, port_id=port_id, host=host)
+            since = max(since, answer.revision)
+
+    # -- tokens and meta ------------------------------------------------------------------
+
+    def create_token(self, role: str, *, host: str | None = None, name: str = "") -> TokenView:
+        """A new token (admin); its secret is in the answer only."""
+        body = _no_none({"role": role, "host": host, "name": name})
+        return self._call(TokenView, "POST", "/v1/tokens", json=body)
+
+    def schema(self) -> dict[str, Any]:
+        """The contract's JSON Schema as the service publishes it."""
+        data: dict[str, Any] = self._request("GET", "/v1/schema").json()
+        return data
+
+    def openapi(self) -> dict[str, Any]:
+        """The service's OpenAPI description."""
+        data: dict[str, Any] = self._request("GET", "/openapi.json").json()
+        return data
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _call(self, model: type[M], method: str, path: str, **options: Any) -> M:
+        return model.model_validate(self._request(method, path, **options).json())
+
+    def _call_list(self, model: type[M], method: str, path: str, **options: Any) -> list[M]:
+        adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
+        result: list[M] = adapter.validate_python(self._request(method, path, **options).json())
+        return result
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        revision: int | None = None,
+        timeout: float | None = None,
+        **options: Any,
+    ) -> httpx.Response:
+        headers = {"If-Match": str(revision)} if revision is not None else {}
+        try:
+            response = self._http.request(
+                method,
+                path,
+                headers=headers,
+                timeout=timeout if timeout is not None else self._timeout,
+                **options,
+            )
+        except httpx.HTTPError as exc:
+            detail = str(exc) or type(exc).__name__
+            raise ServiceUnavailable(
+                f"cannot reach the service at {self.base_url}: {detail}"
+            ) from exc
+        if response.status_code < 400:
+            return response
+        raise _error_of(response)
+
+
+def _error_of(response: httpx.Response) -> VifbindError:
+    try:
+        detail = response.json()["error"]
+        message, field = str(detail["message"]), detail.get("field")
+    except (ValueError, KeyError, TypeError):
+        message, field = response.text[:500] or response.reason_phrase, None
+    if response.status_code >= 500:
+        return ServiceUnavailable(f"service error {response.status_code}: {message}")
+    error = ERRORS.get(response.status_code, InvalidInput)
+    return error(message, field=field)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready form of models (and of lists/dicts of them)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _no_none(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}

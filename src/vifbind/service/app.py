@@ -1,0 +1,218 @@
+"""The FastAPI application: routers, error answers, request limits and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from vifbind import __version__
+from vifbind.backends import registry
+from vifbind.contract.vifs import field_path
+from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_status
+from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
+from vifbind.service.bindings import Decider
+from vifbind.service.notifier import Notifier, PostgresListener
+from vifbind.service.ovn import OvnNorthbound
+from vifbind.service.ovn_sync import UpWatcher
+from vifbind.service.settings import ServiceSettings
+from vifbind.service.state import ServiceState
+from vifbind.service.storage.database import Database
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def enabled_backends(settings: ServiceSettings) -> list[str]:
+    """The backends this service decides with: as configured, or every registered one whose
+    prerequisites are met (``ovn`` needs a northbound connection)."""
+    if settings.backends is not None:
+        if "ovn" in settings.backends and settings.ovn_nb is None:
+            raise InvalidInput("backends: ovn needs an OVN northbound connection (--ovn-nb)")
+        return list(settings.backends)
+    return [n for n in registry.default_names() if n != "ovn" or settings.ovn_nb is not None]
+
+
+def open_database(settings: ServiceSettings) -> Database:
+    """The configured database, migrated to the current schema (the state directory is created
+    for the default SQLite database)."""
+    if settings.db_url is None:
+        settings.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db = Database(settings.database_url)
+    try:
+        db.upgrade()
+    except OperationalError as exc:
+        where = make_url(settings.database_url).render_as_string(hide_password=True)
+        raise ServiceUnavailable(f"database {where}: {exc.orig}") from None
+    return db
+
+
+def build_state(settings: ServiceSettings) -> ServiceState:
+    """Open (and migrate) the database and load the backends."""
+    db = open_database(settings)
+    nb = OvnNorthbound(settings.ovn_nb) if settings.ovn_nb is not None else None
+    decider = Decider(
+        backends=registry.load(enabled_backends(settings)),
+        report_max_age=settings.report_max_age,
+        network_signalled=frozenset({"ovn"}) if nb is not None else frozenset(),
+    )
+    return ServiceState(settings=settings, db=db, decider=decider, nb=nb)
+
+
+def create_app(state: ServiceState) -> FastAPI:
+    """The service's ASGI application around ``state``."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        notifier = Notifier(asyncio.get_running_loop(), state.db.current_revision())
+        state.notifier = notifier
+        if state.db.dialect == "postgresql":
+            state.listener = PostgresListener(state.db.url, notifier)
+            state.listener.start()
+        if state.nb is not None:
+            state.up_watcher = UpWatcher(state.nb, state.db, notifier.publish)
+            await asyncio.to_thread(state.up_watcher.start)
+        try:
+            yield
+        finally:
+            if state.up_watcher is not None:
+                state.up_watcher.stop()
+            if state.nb is not None:
+                state.nb.close()
+            if state.listener is not None:
+                state.listener.stop()
+            state.db.dispose()
+
+    app = FastAPI(
+        title="vifbind network service",
+        version=__version__,
+        description="Networks, ports, host reports and bindings: how each VIF is attached.",
+        lifespan=lifespan,
+        # Only /healthz is open: the API description is served by meta.openapi, with a token.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.vifbind = state
+    for module in (networks, ports, hosts, bindings, events, meta, tokens):
+        app.include_router(module.router)
+    _install_error_answers(app)
+    app.add_middleware(_Timing, state=state)
+    app.add_middleware(_BodyLimit)
+    return app
+
+
+def _error(status: int, kind: str, message: str, field: str | None = None) -> JSONResponse:
+    return JSONResponse(
+        status_code=status, content={"error": {"type": kind, "message": message, "field": field}}
+    )
+
+
+def _install_error_answers(app: FastAPI) -> None:
+    @app.exception_handler(VifbindError)
+    async def _vifbind(_request: Request, exc: VifbindError) -> JSONResponse:
+        return _error(http_status(exc), type(exc).__name__, str(exc), exc.field)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        first_field = None
+        for err in exc.errors():
+            where = field_path(err.get("loc", ()))
+            first_field = first_field or where
+            message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+            problems.append(f"{where}: {message}")
+        return _error(422, "InvalidInput", "; ".join(problems), first_field)
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        return _error(exc.status_code, "HTTPError", str(exc.detail))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(_request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("conflict from the database: %s", exc.orig)
+        return _error(409, "Conflict", "the request conflicts with a concurrent change; retry")
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
+        log.warning("database unavailable: %s", exc.orig)
+        return _error(503, "ServiceUnavailable", "the database is unavailable; retry")
+
+    @app.exception_handler(RecursionError)
+    async def _too_deep(_request: Request, _exc: RecursionError) -> JSONResponse:
+        return _error(400, "InvalidInput", "body: JSON nested too deeply")
+
+    @app.exception_handler(Exception)
+    async def _bug(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return _error(500, "InternalError", f"{type(exc).__name__}: {exc}")
+
+
+class _BodyLimit:
+    """Refuse request bodies over ``MAX_BODY_BYTES`` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            await _error(413, "InvalidInput", f"body: larger than {MAX_BODY_BYTES} bytes")(
+                scope, receive, send
+            )
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > MAX_BODY_BYTES:
+                raise InvalidInput(f"body: larger than {MAX_BODY_BYTES} bytes")
+            return message
+
+        await self.app(scope, limited, send)
+
+
+class _Timing:
+    """Request latency by method, route template and status."""
+
+    def __init__(self, app: ASGIApp, state: ServiceState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = [500]
+
+        async def recording(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            route: Any = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            self.state.metrics.request_seconds.labels(
+                scope["method"], path, str(status[0])
+            ).observe(time.perf_counter() - started)

@@ -1,0 +1,123 @@
+"""The database: engine set-up per dialect, ordered write transactions, migrations.
+
+SQLite (the default, one process) runs in WAL mode with foreign keys on, and every write
+transaction starts with ``BEGIN IMMEDIATE`` so that two writers never deadlock upgrading a read
+lock. PostgreSQL (several replicas) serialises writers on the revision counter row and tells
+the other replicas about each committed revision with ``NOTIFY``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from vifbind.service.storage.tables import CounterRow
+
+NOTIFY_CHANNEL = "vifbind_events"
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class WriteTx:
+    """One write transaction: its session, the revision it writes, and hooks run after commit."""
+
+    session: Session
+    revision: int
+    now: datetime
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+
+class Database:
+    """Engine, sessions and the revision-ordered write transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        is_sqlite = url.startswith("sqlite")
+        options: dict[str, Any] = {"pool_pre_ping": True}
+        if is_sqlite:
+            options = {"connect_args": {"check_same_thread": False, "timeout": 30}}
+        else:
+            options["pool_size"] = 20
+            options["max_overflow"] = 20
+        self.engine: Engine = create_engine(url, **options)
+        self.dialect = self.engine.dialect.name
+        if is_sqlite:
+            _configure_sqlite(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (rolled back at the end)."""
+        with self._sessions() as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[WriteTx]:
+        """A write transaction holding the next global revision; commits on success."""
+        with self._sessions() as session:
+            session.connection(execution_options={"vifbind_write": True})
+            revision = session.execute(
+                update(CounterRow)
+                .where(CounterRow.name == "revision")
+                .values(value=CounterRow.value + 1)
+                .returning(CounterRow.value)
+            ).scalar_one()
+            tx = WriteTx(session=session, revision=revision, now=utcnow())
+            yield tx
+            if self.dialect == "postgresql":
+                session.execute(
+                    text("SELECT pg_notify(:c, :r)"), {"c": NOTIFY_CHANNEL, "r": str(revision)}
+                )
+            session.commit()
+        for hook in tx.after_commit:
+            hook()
+
+    def current_revision(self) -> int:
+        """The last committed revision."""
+        with self.read() as session:
+            value: int = session.get_one(CounterRow, "revision").value
+            return value
+
+    def upgrade(self) -> None:
+        """Bring the schema to the newest migration (safe to run from several replicas)."""
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the driver so that BEGIN IMMEDIATE is ours to emit.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        immediate = connection.get_execution_options().get("vifbind_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")

@@ -1,0 +1,136 @@
+"""What watchers are served: a host's binding changes, and the event log, after a revision.
+
+The current revision is read *before* the changes: anything committed later has a larger
+revision and will wake the watcher, so nothing falls between a query and the wait after it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from vifbind.contract import Binding
+from vifbind.contract.api import Event, Events, HostBindings
+from vifbind.service.storage.tables import BindingRow, CounterRow, EventRow
+
+MAX_EVENTS = 1000
+
+
+def current_revision(session: Session) -> int:
+    """The last committed revision, as this session sees it."""
+    value: int = session.get_one(CounterRow, "revision").value
+    return value
+
+
+TUNNELLED_BY_HOSTS = frozenset({"linuxbridge"})
+"""Backends whose overlay the hosts build themselves, so each needs the others' endpoints."""
+
+
+def host_changes(session: Session, host: str, since: int) -> HostBindings:
+    """The host's bindings changed after ``since`` (all of them when ``since`` is 0, or ahead
+    of this database — a restored database makes the watcher start over), with the tunnel
+    peers of its networks. ``bindings`` stays empty when only the peers changed."""
+    revision = current_revision(session)
+    peers = _peers(session, host)
+    if since <= 0 or since > revision:
+        rows = session.execute(
+            select(BindingRow).where(BindingRow.host == host).order_by(BindingRow.port_id)
+        ).scalars()
+        return HostBindings(
+            revision=revision,
+            complete=True,
+            bindings=[Binding.model_validate(r.doc) for r in rows],
+            peers=peers,
+        )
+    events = list(
+        session.execute(
+            select(EventRow)
+            .where(
+                EventRow.revision > since,
+                or_(EventRow.host == host, EventRow.network_id.in_(list(peers))),
+            )
+            .order_by(EventRow.revision, EventRow.id)
+        ).scalars()
+    )
+    latest: dict[str, Binding] = {}
+    for event in events:
+        revision = max(revision, event.revision)
+        if event.host == host:
+            latest.pop(event.port_id, None)
+            latest[event.port_id] = Binding.model_validate(event.binding)
+    return HostBindings(
+        revision=revision,
+        complete=False,
+        bindings=list(latest.values()),
+        peers=peers,
+        peers_changed=any(e.host != host for e in events),
+    )
+
+
+def _peers(session: Session, host: str) -> dict[str, list[str]]:
+    """Per network the host carries over VXLAN itself, the other hosts' VXLAN endpoints."""
+    own = session.execute(
+        select(BindingRow).where(
+            BindingRow.host == host,
+            BindingRow.status == "bound",
+            BindingRow.backend.in_(TUNNELLED_BY_HOSTS),
+        )
+    ).scalars()
+    networks = {
+        r.network_id
+        for r in own
+        if r.network_id is not None and (r.doc.get("segment") or {}).get("type") == "vxlan"
+    }
+    peers: dict[str, set[str]] = {n: set() for n in networks}
+    if not networks:
+        return {}
+    others = session.execute(
+        select(BindingRow).where(
+            BindingRow.network_id.in_(networks),
+            BindingRow.host != host,
+            BindingRow.status == "bound",
+            BindingRow.backend.in_(TUNNELLED_BY_HOSTS),
+        )
+    ).scalars()
+    for row in others:
+        endpoint = ((row.report or {}).get("tunnels") or {}).get("vxlan")
+        if endpoint and row.network_id is not None:
+            peers[row.network_id].add(endpoint)
+    return {n: sorted(ips) for n, ips in sorted(peers.items())}
+
+
+def events_since(
+    session: Session, since: int, port_id: str | None = None, host: str | None = None
+) -> Events:
+    """Binding events after ``since``, oldest first (at most ``MAX_EVENTS``; ask again from
+    the answer's revision for more)."""
+    revision = current_revision(session)
+    query = select(EventRow).where(EventRow.revision > since)
+    if port_id is not None:
+        query = query.where(EventRow.port_id == port_id)
+    if host is not None:
+        query = query.where(EventRow.host == host)
+    rows = list(
+        session.execute(query.order_by(EventRow.revision, EventRow.id).limit(MAX_EVENTS)).scalars()
+    )
+    if len(rows) == MAX_EVENTS:
+        # Stop at a revision boundary so that the next page does not split a transaction.
+        last = rows[-1].revision
+        rows = [r for r in rows if r.revision < last] or rows
+        revision = rows[-1].revision
+    elif rows:
+        revision = max(revision, rows[-1].revision)
+    return Events(
+        revision=revision,
+        events=[
+            Event(
+                revision=r.revision,
+                kind=r.kind,  # type: ignore[arg-type]
+                port_id=r.port_id,
+                host=r.host,
+                binding=Binding.model_validate(r.binding),
+                created_at=r.created_at,
+            )
+            for r in rows
+        ],
+    )

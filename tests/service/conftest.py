@@ -1,0 +1,132 @@
+"""Fixtures of the service tests: each test runs on SQLite and on a private PostgreSQL; OVN
+tests get private OVN daemons (see ovn_fixtures)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from vifbind.service.ovn import OvnNorthbound
+from vifbind.service.settings import ServiceSettings
+
+from harness import (
+    PostgresCluster,
+    RunningService,
+    ServeProcess,
+    free_port,
+    postgres_bindir,
+    serve_in_thread,
+)
+from ovn_fixtures import Hypervisor, OvnCentral, require_ovn
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A private cluster (trust auth, free port, private socket directory), removed after."""
+    bindir = postgres_bindir()
+    if bindir is None or os.geteuid() != 0:
+        pytest.skip("PostgreSQL tests need root and Debian's postgresql package")
+    directory = Path(tempfile.mkdtemp(prefix="vifbind-pg-"))
+    shutil.chown(directory, "postgres")
+    port = free_port()
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True
+        )
+
+    as_postgres(str(bindir / "initdb"), "-D", f"{directory}/data", "-A", "trust", "-U", "postgres")
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options += " -c max_connections=300"
+    as_postgres(
+        str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-o", options,
+        "-l", f"{directory}/log", "-w", "start",
+    )  # fmt: skip
+    try:
+        yield PostgresCluster(directory=directory, port=port, bindir=bindir)
+    finally:
+        as_postgres(str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-m", "immediate", "stop")
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh PostgreSQL database for one test."""
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    name = f"vifbind_{secrets.token_hex(6)}"
+    cluster.psql(f"CREATE DATABASE {name}")
+    try:
+        yield cluster.url(name)
+    finally:
+        cluster.psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.e2e)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each service test runs on SQLite and on PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'vifbind.db'}"
+    url: str = request.getfixturevalue("pg_url")
+    return url
+
+
+@pytest.fixture
+def service(db_url: str, tmp_path: Path) -> Iterator[RunningService]:
+    """A service on SQLite or PostgreSQL with the backends that need no daemon."""
+    settings = ServiceSettings(
+        state_dir=tmp_path / "state",
+        db_url=db_url,
+        backends=("ovs", "linuxbridge", "sriov", "macvtap", "xen", "vmware", "hyperv"),
+        report_max_age=60,
+    )
+    with serve_in_thread(settings) as running:
+        yield running
+
+
+@pytest.fixture
+def serve_processes() -> Iterator[list[ServeProcess]]:
+    """Collects ``vifbind serve`` processes started by a test and stops them afterwards."""
+    started: list[ServeProcess] = []
+    yield started
+    for process in started:
+        process.stop(9)
+
+
+@pytest.fixture(scope="module")
+def ovn_central() -> Iterator[OvnCentral]:
+    """NB + SB + ovn-northd, shared by a module's tests (each test uses its own names)."""
+    require_ovn()
+    central = OvnCentral(northd=True)
+    yield central
+    central.close()
+
+
+@pytest.fixture(scope="module")
+def hypervisor(ovn_central: OvnCentral) -> Iterator[Hypervisor]:
+    """A chassis (OVS + ovn-controller in its own namespace) of ``ovn_central``."""
+    host = Hypervisor(ovn_central)
+    yield host
+    host.close()
+
+
+@pytest.fixture
+def nb_only() -> Iterator[OvnCentral]:
+    """A northbound database of this test's own, free to be stopped and restarted."""
+    require_ovn()
+    central = OvnCentral(northd=False)
+    yield central
+    central.close()
+
+
+@pytest.fixture
+def northbound(ovn_central: OvnCentral) -> Iterator[OvnNorthbound]:
+    """vifbind's client of the shared NB."""
+    with OvnNorthbound(ovn_central.nb_remote) as nb:
+        yield nb
