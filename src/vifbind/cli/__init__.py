@@ -2,6 +2,7 @@
 
 # Importing a command module registers its commands on the app.
 from vifbind.cli import (  # noqa: F401
+    agent,
     bindings,
     hosts,
     negotiate,

@@ -1,0 +1,156 @@
+"""The agent end to end: a real service, a host namespace with its own OVS, guests as
+namespaces. Bindings made through the service reach the host by the watch, get plugged, and
+the guests talk; unbinding unplugs; a restarted agent reconciles; ``agent check`` reports
+drift."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from daemons import wait_for
+from guests import Namespace
+
+from vifbind.client import Client
+from vifbind.host.agent import Agent, AgentSettings
+from vifbind.service.settings import ServiceSettings
+
+from builders import VIFBIND, vxlan
+from harness import RunningService, serve_in_thread
+
+pytestmark = pytest.mark.e2e
+
+FAST = AgentSettings(heartbeat=5, reconcile_every=3, watch_wait=0.5)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[RunningService]:
+    settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovs", "linuxbridge"))
+    with serve_in_thread(settings) as running:
+        yield running
+
+
+@contextmanager
+def agent_of(test_host: Any, service: RunningService) -> Iterator[Agent]:
+    """The host's agent, running in a thread until the block ends."""
+    token = service.token("agent", test_host.config.host)
+    client = Client(service.url, token)
+    agent = Agent(test_host.host, client, FAST)
+    stop = threading.Event()
+    thread = threading.Thread(target=agent.run, args=(stop.is_set,), daemon=True)
+    thread.start()
+    try:
+        yield agent
+    finally:
+        stop.set()
+        thread.join(timeout=20)
+        client.close()
+
+
+def guest_port(api: Client, network_id: str, guest: Namespace, ip: str) -> str:
+    return api.create_port(network_id, fixed_ips=[ip], device_id=guest.name).id
+
+
+def ovs_host(make_host: Callable[..., Any], name: str = "hv", ip: str = "198.51.100.1") -> Any:
+    return make_host(name, tunnels={"vxlan": ip})
+
+
+def test_bindings_reach_the_host_and_guests_talk(
+    make_host: Callable[..., Any], netns: Callable[[str], Namespace], service: RunningService
+) -> None:
+    hv = ovs_host(make_host)
+    g1, g2 = netns("g1"), netns("g2")
+    api = service.client()
+    with agent_of(hv, service):
+        wait_for(lambda: bool(api.list_hosts()), what="the agent's report")
+        report = api.get_host("hv").report
+        assert report.ovs is not None and report.ovs.datapath_type == "netdev"
+        assert report.enforcement.mac_spoofing == ["nftables"]
+        net = api.create_network([vxlan(101)], mtu=1400)
+        p1 = guest_port(api, net.id, g1, "192.0.2.1")
+        p2 = guest_port(api, net.id, g2, "192.0.2.2")
+        for port_id in (p1, p2):
+            binding = api.bind(port_id, "hv", check=True)
+            assert binding.vif is not None and binding.vif.model_dump()["details"]["hybrid"]
+        for port_id in (p1, p2):
+            assert api.wait_plugged(port_id, "hv", timeout=20).plugged
+        g1.addr("192.0.2.1/24")
+        g2.addr("192.0.2.2/24")
+        assert g1.eventually_pings("192.0.2.2")
+        assert g1.tcp_echo(g2, "192.0.2.2")
+        assert json.loads(g1.ip("-j", "link", "show", "eth0"))[0]["mtu"] == 1400
+        # Unbinding unplugs: the guest loses its device.
+        api.unbind(p2, "hv")
+        wait_for(lambda: "eth0" not in g2.ip("link"), what="the unplug of g2")
+        assert not g1.ping("192.0.2.2", count=1)
+
+
+def test_a_restarted_agent_reconciles_what_happened_meanwhile(
+    make_host: Callable[..., Any], netns: Callable[[str], Namespace], service: RunningService
+) -> None:
+    hv = ovs_host(make_host)
+    kept, dropped, added = netns("kept"), netns("dropped"), netns("added")
+    api = service.client()
+    net = api.create_network([vxlan(102)])
+    with agent_of(hv, service):
+        wait_for(lambda: bool(api.list_hosts()), what="the agent's report")
+        p_kept = guest_port(api, net.id, kept, "192.0.2.11")
+        p_dropped = guest_port(api, net.id, dropped, "192.0.2.12")
+        for port_id in (p_kept, p_dropped):
+            api.bind(port_id, "hv", check=True)
+            api.wait_plugged(port_id, "hv", timeout=20)
+    # While the agent is down: one binding goes, one comes.
+    api.unbind(p_dropped, "hv")
+    p_added = guest_port(api, net.id, added, "192.0.2.13")
+    api.bind(p_added, "hv", check=True)
+    assert "eth0" in dropped.ip("link")
+    with agent_of(hv, service):
+        assert api.wait_plugged(p_added, "hv", timeout=20).plugged
+        wait_for(lambda: "eth0" not in dropped.ip("link"), what="the orphan's removal")
+        assert "eth0" in kept.ip("link")
+        assert hv.host.inventory().owned_ports() == {p_kept, p_added}
+
+
+def test_agent_check_reports_drift_without_changing_anything(
+    make_host: Callable[..., Any],
+    netns: Callable[[str], Namespace],
+    service: RunningService,
+    tmp_path: Path,
+) -> None:
+    hv = ovs_host(make_host)
+    guest = netns("g")
+    api = service.client()
+    net = api.create_network([vxlan(103)])
+    with agent_of(hv, service):
+        wait_for(lambda: bool(api.list_hosts()), what="the agent's report")
+        port_id = guest_port(api, net.id, guest, "192.0.2.21")
+        api.bind(port_id, "hv", check=True)
+        api.wait_plugged(port_id, "hv", timeout=20)
+    config = tmp_path / "host.json"
+    config.write_text(hv.config.model_dump_json())
+    token = service.token("agent", "hv")
+
+    def check() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [VIFBIND, "agent", "check", "--config", str(config), "--service", service.url,
+             "--token", token, "--json"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+
+    clean = check()
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout) == []
+    devname = api.get_binding(port_id, "hv").vif.model_dump()["details"]["devname"]  # type: ignore[union-attr]
+    hv.ns.ip("link", "set", devname, "mtu", "1280")
+    drifted = check()
+    assert drifted.returncode == 1, drifted.stderr
+    drift: list[dict[str, Any]] = json.loads(drifted.stdout)
+    assert {d["subject"] for d in drift} == {port_id}
+    now = json.loads(hv.ns.ip("-j", "link", "show", devname))[0]["mtu"]
+    assert now == 1280, "check must change nothing"
