@@ -154,3 +154,46 @@ def test_agent_check_reports_drift_without_changing_anything(
     assert {d["subject"] for d in drift} == {port_id}
     now = json.loads(hv.ns.ip("-j", "link", "show", devname))[0]["mtu"]
     assert now == 1280, "check must change nothing"
+
+
+UNDERLAY = {"lb1": "198.51.100.11", "lb2": "198.51.100.12"}
+
+
+@pytest.fixture
+def lb_fabric(make_host: Callable[..., Any]) -> tuple[Any, Any]:
+    """Two Linux-bridge hosts (no OVS) joined by an underlay veth."""
+    lb1 = make_host("lb1", ovs=False, tunnels={"vxlan": UNDERLAY["lb1"]})
+    lb2 = make_host("lb2", ovs=False, tunnels={"vxlan": UNDERLAY["lb2"]})
+    lb1.ns.ip("link", "add", "u1", "type", "veth", "peer", "name", "u2", "netns", lb2.ns.name)
+    for hv, dev in ((lb1, "u1"), (lb2, "u2")):
+        hv.ns.ip("addr", "add", f"{UNDERLAY[hv.config.host]}/24", "dev", dev)
+        hv.ns.ip("link", "set", dev, "up")
+    return lb1, lb2
+
+
+def test_two_linux_bridge_hosts_learn_their_peers_from_the_service(
+    lb_fabric: tuple[Any, Any], netns: Callable[[str], Namespace], service: RunningService
+) -> None:
+    lb1, lb2 = lb_fabric
+    g1, g2, g3 = netns("g1"), netns("g2"), netns("g3")
+    api = service.client()
+    blue = api.create_network([vxlan(300)], mtu=1450)
+    red = api.create_network([vxlan(301)], mtu=1450)
+    with agent_of(lb1, service), agent_of(lb2, service):
+        wait_for(lambda: len(api.list_hosts()) == 2, what="both reports")
+        p1 = guest_port(api, blue.id, g1, "203.0.113.1")
+        p2 = guest_port(api, blue.id, g2, "203.0.113.2")
+        p3 = guest_port(api, red.id, g3, "203.0.113.3")
+        for port_id, hv in ((p1, "lb1"), (p2, "lb2"), (p3, "lb2")):
+            assert api.bind(port_id, hv, check=True).backend == "linuxbridge"
+            assert api.wait_plugged(port_id, hv, timeout=20).plugged
+        g1.addr("203.0.113.1/24")
+        g2.addr("203.0.113.2/24")
+        g3.addr("203.0.113.3/24")
+        assert g1.eventually_pings("203.0.113.2")
+        assert g1.tcp_echo(g2, "203.0.113.2")
+        assert not g1.ping("203.0.113.3", count=2, timeout=1), "networks must stay apart"
+        # Port security is the host's job here: a guest that takes another address is dropped.
+        g1.ip("addr", "flush", "dev", "eth0")
+        g1.addr("203.0.113.9/24")
+        assert not g1.ping("203.0.113.2", count=2, timeout=1)
