@@ -197,3 +197,59 @@ def test_two_linux_bridge_hosts_learn_their_peers_from_the_service(
         g1.ip("addr", "flush", "dev", "eth0")
         g1.addr("203.0.113.9/24")
         assert not g1.ping("203.0.113.2", count=2, timeout=1)
+
+
+def test_live_migration_between_an_ovn_host_and_a_linux_bridge_host(
+    make_host: Callable[..., Any],
+    netns: Callable[[str], Namespace],
+    ovn: Any,
+    tag: str,
+    tmp_path: Path,
+) -> None:
+    """The same port gets an ``ovs`` VIF on the OVN host and a ``bridge`` VIF on the Linux-bridge
+    host; the destination is plugged while inactive, then activated, and both pass traffic."""
+    source = make_host("ovnhv", fail_mode="secure", tunnels={"geneve": "127.0.0.1"})
+    ovn.attach(source.ovs, chassis=f"ch-{tag}", encap_ip="127.0.0.1")
+    destination = make_host("lbhv", ovs=False, tunnels={"vxlan": "198.51.100.21"})
+    migrating, q, r = netns("mig"), netns("q"), netns("r")
+    settings = ServiceSettings(
+        state_dir=tmp_path / "state", backends=("ovn", "linuxbridge"), ovn_nb=ovn.nb
+    )
+    with serve_in_thread(settings) as service:
+        api = service.client()
+        net = api.create_network([{"type": "geneve", "segmentation_id": 500}, vxlan(501)])
+        p = guest_port(api, net.id, migrating, "192.0.2.51")
+        q_port = guest_port(api, net.id, q, "192.0.2.52")
+        r_port = guest_port(api, net.id, r, "192.0.2.53")
+        with agent_of(source, service), agent_of(destination, service):
+            wait_for(lambda: len(api.list_hosts()) == 2, what="both reports")
+            on_source = api.bind(p, "ovnhv", check=True)
+            api.bind(q_port, "ovnhv", check=True)
+            assert (on_source.backend, on_source.vif and on_source.vif.type) == ("ovn", "ovs")
+            for port_id in (p, q_port):
+                assert api.wait_plugged(port_id, "ovnhv", timeout=30).plugged  # OVN's up
+            migrating.addr("192.0.2.51/24")
+            q.addr("192.0.2.52/24")
+            assert migrating.eventually_pings("192.0.2.52")
+
+            on_destination = api.bind(p, "lbhv", check=True)
+            assert not on_destination.active
+            assert (on_destination.backend, on_destination.vif and on_destination.vif.type) == (
+                "linuxbridge",
+                "bridge",
+            )
+            assert api.wait_plugged(p, "lbhv", timeout=30).plugged, "pre-plugged while inactive"
+            api.bind(r_port, "lbhv", check=True)
+            assert api.wait_plugged(r_port, "lbhv", timeout=30).plugged
+            assert api.activate(p, "lbhv").active
+            assert not api.get_binding(p, "ovnhv").active
+
+            # The guest now sends through the destination's device (its second NIC here).
+            migrating.ip("addr", "flush", "dev", "eth0")
+            migrating.addr("192.0.2.51/24", dev="eth1")
+            r.addr("192.0.2.53/24")
+            assert migrating.eventually_pings("192.0.2.53")
+            assert migrating.tcp_echo(r, "192.0.2.53")
+            api.unbind(p, "ovnhv")
+            wait_for(lambda: "eth0" not in migrating.ip("link"), what="the source's unplug")
+            assert "eth1" in migrating.ip("link")
