@@ -112,11 +112,23 @@ class Host:
         return reconcile.plan(accepted, inventory, peers, refused=refused).drift()
 
     def unplug(self, port_id: str) -> PortResult:
-        """Remove everything vifbind created for ``port_id``; succeed when it is already gone."""
+        """Remove everything vifbind created for ``port_id``; succeed when it is already gone.
+
+        Only this port's chain is read from the ruleset (by name), never the other ports'.
+        """
         try:
-            changed = self._remove_ports([port_id], self.inventory())
+            ovs = self._ovs()
+            chain = self._nft.chain(port_id)
+            found = Inventory(
+                links={link.name: link for link in self._netlink.links()},
+                ovs={i.name: i for i in ovs.interfaces()} if ovs is not None else {},
+                chains={port_id: chain} if chain is not None else {},
+            )
+            changed = self._remove_ports([port_id], found)
         except PlugError as exc:
             return PortResult(port_id=port_id, outcome="failed", reason=str(exc), changed=True)
+        finally:
+            self._netlink.release_guests()
         return PortResult(port_id=port_id, outcome="unplugged", changed=bool(changed))
 
     def _vet(
@@ -138,6 +150,14 @@ class Host:
         return vetted, refused
 
     def _converge(
+        self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
+    ) -> tuple[Plan, list[PortResult], list[str]]:
+        try:
+            return self._converge_once(desired, peers, orphans=orphans)
+        finally:
+            self._netlink.release_guests()
+
+    def _converge_once(
         self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
         inventory = self.inventory()
@@ -197,7 +217,7 @@ class Host:
         ]
         stale = [v.port_id for v in rules_only if v.filter is None]
         try:
-            self._nft.remove(stale)
+            self._nft.remove([c for p in stale if (c := self._nft.chain(p)) is not None])
             self._nft.install(filters)
         except (PlugError, OSError) as exc:
             failed |= {v.port_id: str(exc) for v in alive + rules_only}
@@ -296,7 +316,9 @@ class Host:
         for link in sorted(links, key=lambda s: s.kind == "bridge"):
             self._netlink.delete(link.name)
             touched.add(link.alias.removeprefix("vifbind:"))
-        touched |= set(self._nft.remove(port_ids))
+        chains = [inventory.chains[p] for p in port_ids if p in inventory.chains]
+        self._nft.remove(chains)
+        touched |= {c.port_id for c in chains}
         for bridge in networks:
             self._remove_network_if_unused(bridge)
         return [p for p in port_ids if p in touched]
