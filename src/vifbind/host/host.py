@@ -23,7 +23,7 @@ from vifbind.host.layout import NETWORK_OWNER_PREFIX, LinkSpec
 from vifbind.host.netlink import Netlink
 from vifbind.host.ovsdb import Ovsdb
 from vifbind.host.protections.nftables import Nftables
-from vifbind.host.reconcile import Drift, NetworkPlan, Plan
+from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
 from vifbind.host.results import PortResult, ReconcileReport
 
 Peers = Mapping[str, Collection[str]]
@@ -167,18 +167,18 @@ class Host:
         for network_id in plan.orphan_networks:
             self._remove_network(network_id)
             removed.append(f"network {network_id}")
-        repaired = [p.vetted.port_id for p in plan.ports if p.action == "repair"]
-        self._remove_ports(repaired, inventory)
+        replugged = [p.vetted.port_id for p in plan.ports if p.action == "replug"]
+        self._remove_ports(replugged, inventory)
         failed: dict[str, str] = {}
         network_failed = self._apply_networks(plan.networks)
-        to_plug = [p.vetted for p in plan.ports if p.action in ("plug", "repair")]
+        to_plug = [p.vetted for p in plan.ports if p.action in ("plug", "replug")]
         for vetted in to_plug:
             network = vetted.layout.network
             if network is not None and network.network_id in network_failed:
                 failed[vetted.port_id] = network_failed[network.network_id]
         failed |= self._plug(
             [v for v in to_plug if v.port_id not in failed],
-            [p.vetted for p in plan.ports if p.action == "rules"],
+            [p for p in plan.ports if p.action == "repair"],
         )
         results = [PortResult(port_id=p, outcome="refused", reason=r) for p, r in refused]
         for port in plan.ports:
@@ -195,8 +195,8 @@ class Host:
                 )
         return plan, results, removed
 
-    def _plug(self, new: list[Vetted], rules_only: list[Vetted]) -> dict[str, str]:
-        """Plug ``new`` and refresh the rules of ``rules_only``; return failures by port."""
+    def _plug(self, new: list[Vetted], repairs: list[PortPlan]) -> dict[str, str]:
+        """Plug ``new`` and repair ``repairs`` in place; return failures by port."""
         failed: dict[str, str] = {}
         created: list[Vetted] = []
         for vetted in new:
@@ -207,25 +207,29 @@ class Host:
             except (PlugError, OSError) as exc:
                 failed[vetted.port_id] = str(exc)
         with_ovs = [v for v in created if v.layout.ovs is not None]
+        with_ovs += [r.vetted for r in repairs if r.ovs]
         if with_ovs:
             failed |= self._add_ovs_ports(with_ovs)
         alive = [v for v in created if v.port_id not in failed]
+        refilter = [r.vetted for r in repairs if r.rules and r.vetted.port_id not in failed]
         filters = [
             (v.filter, v.layout.filter)
-            for v in alive + rules_only
+            for v in alive + refilter
             if v.filter is not None and v.layout.filter is not None
         ]
-        stale = [v.port_id for v in rules_only if v.filter is None]
+        stale = [v.port_id for v in refilter if v.filter is None]
         try:
             self._nft.remove([c for p in stale if (c := self._nft.chain(p)) is not None])
             self._nft.install(filters)
         except (PlugError, OSError) as exc:
-            failed |= {v.port_id: str(exc) for v in alive + rules_only}
-        for vetted in alive:
+            failed |= {v.port_id: str(exc) for v in alive + refilter}
+        opening = [(v, v.layout.links) for v in alive]
+        opening += [(r.vetted, r.links) for r in repairs]
+        for vetted, links in opening:
             if vetted.port_id in failed:
                 continue
             try:
-                for link in vetted.layout.links:
+                for link in links:
                     self._netlink.open(link, self.config.netns_dir)
             except (PlugError, OSError) as exc:
                 failed[vetted.port_id] = str(exc)

@@ -206,25 +206,26 @@ class Netlink:
         return f"eth{next(n for n in range(len(used) + 1) if n not in used)}"
 
     def open(self, spec: LinkSpec, netns_dir: Path) -> None:
-        """Enslave ``spec``'s device to its master (if any) and bring it (and its peer) up."""
+        """Give ``spec``'s device (and its peer) its MTU, enslave it to its master (if any)
+        and bring it up. Also what sets a drifted device right in place."""
         index = self._index(spec.name)
+        _nl(f"set mtu of {spec.name}", lambda: self._ipr.link("set", index=index, mtu=spec.mtu))
         if spec.peer is not None:
             self._open_peer(spec, spec.peer, netns_dir)
-        if spec.master is not None:
-            master = self._index(spec.master)
-            _nl(
-                f"enslave {spec.name} to {spec.master}",
-                lambda: self._ipr.link("set", index=index, master=master),
-            )
-        _nl(f"set {spec.name} up", lambda: self._ipr.link("set", index=index, state="up"))
+        master = self._index(spec.master) if spec.master is not None else 0
+        _nl(
+            f"enslave {spec.name} to {spec.master or 'nothing'}",
+            lambda: self._ipr.link("set", index=index, master=master),
+        )
+        _set_up(self._ipr, index, spec.name)
 
     def _open_peer(self, spec: LinkSpec, peer: Peer, netns_dir: Path) -> None:
+        mtu = peer.mtu or spec.mtu
         if peer.netns is None:
             name = str(peer.name)
             if peer.tx_checksum_off:
                 disable_tx_checksum(self.netns, name)
-            index = self._index(name)
-            _nl(f"set {name} up", lambda: self._ipr.link("set", index=index, state="up"))
+            _set_mtu_and_up(self._ipr, self._index(name), mtu, name)
             return
         guest = netns_dir / peer.netns
         ipr = self._guest(guest)
@@ -233,7 +234,7 @@ class Netlink:
                 continue
             if peer.tx_checksum_off:
                 disable_tx_checksum(guest, msg.get("IFLA_IFNAME"))
-            _set_up(ipr, msg["index"], f"guest end of {spec.name}")
+            _set_mtu_and_up(ipr, msg["index"], mtu, f"guest end of {spec.name}")
 
     def delete(self, name: str) -> None:
         """Delete the device ``name``; nothing happens when it is already gone."""
@@ -275,6 +276,11 @@ class Netlink:
             f"remove flood entry {dst} on {name}",
             lambda: self._ipr.fdb("del", ifindex=index, lladdr=ZERO_MAC, dst=dst),
         )
+
+
+def _set_mtu_and_up(ipr: Any, index: int, mtu: int, what: str) -> None:
+    _nl(f"set mtu of {what}", lambda: ipr.link("set", index=index, mtu=mtu))
+    _set_up(ipr, index, what)
 
 
 def _set_up(ipr: Any, index: int, what: str) -> None:
