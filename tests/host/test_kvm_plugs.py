@@ -144,3 +144,28 @@ def test_vhostuser_fails_clearly_without_dpdk_and_is_never_plugged(kvm):
     assert vhostuser_port(p) not in kvm.ovs.vsctl("list-ports", "br-int")
     assert host_state(kvm) == before
     assert kvm.host.check([binding("kvm", vif, port=p, mac=MAC, ips=[])])[0].kind == "missing"
+
+
+@pytest.mark.parametrize("hybrid", [False, True], ids=["plain", "hybrid"])
+def test_ovs_plug_for_kvm_gives_libvirt_a_tap_that_ovs_already_uses(kvm, hybrid):
+    p = port_id()
+    vif = {
+        "type": "ovs",
+        "version": "1.1",
+        "details": {"bridge": "br-int", "interface_id": p, "devname": devname(p),
+                    "datapath_type": "netdev", "hybrid": hybrid},
+    }  # fmt: skip
+    protections = HOST_ANTISPOOF if hybrid else None
+    result = kvm.host.apply(
+        [binding("kvm", vif, port=p, mac=MAC, ips=["192.0.2.1"], protections=protections)]
+    )
+    assert [r.outcome for r in result] == ["plugged"], result
+    tap = link(kvm, devname(p))
+    assert tap["linkinfo"]["info_data"]["type"] == "tap"
+    on_ovs = f"qvo{devname(p)[3:]}" if hybrid else devname(p)
+    assert int(kvm.ovs.vsctl("get", "Interface", on_ovs, "ofport")) > 0
+    assert ("master" in tap) is hybrid
+    assert kvm.host.check([binding("kvm", vif, port=p, mac=MAC, ips=["192.0.2.1"],
+                                   protections=protections)]) == []  # fmt: skip
+    assert kvm.host.unplug(p).outcome == "unplugged"
+    assert p[:8] not in kvm.ns.ip("link") and p[:8] not in kvm.ovs.vsctl("show")

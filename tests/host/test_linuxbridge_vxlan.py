@@ -1,5 +1,6 @@
-"""``bridge`` plug with the linuxbridge data plane: a bridge + kernel VXLAN per network per host,
-flood entries to the network's other hosts, across two host namespaces."""
+"""``bridge`` plug: on a bridge the host's configuration lists, and with the linuxbridge data
+plane (a bridge + kernel VXLAN per network per host, flood entries to the network's other
+hosts) across two host namespaces."""
 
 from __future__ import annotations
 
@@ -84,3 +85,27 @@ def test_peers_follow_the_input_and_the_last_port_takes_the_network_along(fabric
     assert hv1.host.unplug(b1.port_id).outcome == "unplugged"
     links = hv1.ns.ip("link")
     assert network_bridge(NET_A) not in links and vxlan_device(100) not in links
+
+
+def test_guests_on_a_configured_bridge_which_vifbind_never_removes(make_host, netns):
+    hv = make_host("hv", ovs=False, linux_bridges=["br-phys1"])
+    hv.ns.ip("link", "add", "br-phys1", "type", "bridge")
+    hv.ns.ip("link", "set", "br-phys1", "up")
+    guests = [netns("g1"), netns("g2")]
+    ports = [port_id(), port_id()]
+    results = hv.host.apply(
+        [
+            binding("hv", bridge_vif(p, "br-phys1"), port=p, mac=f"fa:16:3e:0c:02:0{i}",
+                    ips=[f"192.0.2.{i}"], device_id=g.name)
+            for i, (p, g) in enumerate(zip(ports, guests, strict=True), start=1)
+        ]
+    )  # fmt: skip
+    assert [r.outcome for r in results] == ["plugged", "plugged"]
+    guests[0].addr("192.0.2.1/24")
+    guests[1].addr("192.0.2.2/24")
+    assert guests[0].eventually_pings("192.0.2.2")
+    for p in ports:
+        assert hv.host.unplug(p).outcome == "unplugged"
+    assert "br-phys1" in hv.ns.ip("link")
+    assert hv.host.reconcile([]).removed == []
+    assert "br-phys1" in hv.ns.ip("link")

@@ -35,6 +35,7 @@ def test_check_reports_drift_and_orphans_then_reconcile_converges(plugged):
     desired = [bindings[0].model_copy(update={"mtu": 1400}), *bindings[1:3]]
     hv.ns.ip("link", "del", devname(ports[2]))
     dev1 = devname(ports[1])
+    hv.ns.ip("link", "set", dev1, "nomaster")
     hv.ns.exec("nft", "delete", "element", "bridge", "vifbind", "guest_out", f'{{ "{dev1}" }}')
     hv.ns.exec("nft", "flush", "chain", "bridge", "vifbind", f"o-{ports[1]}")
     hv.ns.exec("nft", "delete", "chain", "bridge", "vifbind", f"o-{ports[1]}")
@@ -51,6 +52,7 @@ def test_check_reports_drift_and_orphans_then_reconcile_converges(plugged):
     details = " | ".join(d.detail for d in drift)
     assert (ports[0], "drift") in found and "MTU is 1500, should be 1400" in details
     assert (ports[1], "drift") in found and "rule chain missing" in details
+    assert f"device {dev1} is on no bridge, should be on qbr" in details
     assert (ports[2], "drift") in found and f"device {devname(ports[2])} missing" in details
     assert (ports[3], "orphan") in found
     assert (zombie, "orphan") in found
@@ -64,9 +66,10 @@ def test_check_reports_drift_and_orphans_then_reconcile_converges(plugged):
     assert "bystander" in links and "tapzombie" not in links and devname(ports[3]) not in links
     assert devname(ports[3]) not in hv.ovs.vsctl("list-ports", "br-int")
     assert f"o-{ports[1]}" in hv.ns.exec("nft", "list", "table", "bridge", "vifbind")
+    # Repaired in place: the guest keeps its NIC (and address) and gets the new MTU.
     assert '"mtu":1400' in guests[0].ip("-j", "link", "show", "eth0").replace(" ", "")
-    # Repaired guests got a new NIC: they need their address again, then talk.
-    guests[0].addr("192.0.2.1/24")
+    assert "192.0.2.1/24" in guests[0].ip("addr", "show", "eth0")
+    # The guest whose device was deleted got a new NIC: it needs its address again.
     guests[2].addr("192.0.2.3/24")
     assert guests[0].eventually_pings("192.0.2.3")
     assert guests[1].eventually_pings("192.0.2.1")

@@ -23,7 +23,7 @@ from vifbind.host.layout import NETWORK_OWNER_PREFIX, LinkSpec
 from vifbind.host.netlink import Netlink
 from vifbind.host.ovsdb import Ovsdb
 from vifbind.host.protections.nftables import Nftables
-from vifbind.host.reconcile import Drift, NetworkPlan, Plan
+from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
 from vifbind.host.results import PortResult, ReconcileReport
 
 Peers = Mapping[str, Collection[str]]
@@ -112,11 +112,23 @@ class Host:
         return reconcile.plan(accepted, inventory, peers, refused=refused).drift()
 
     def unplug(self, port_id: str) -> PortResult:
-        """Remove everything vifbind created for ``port_id``; succeed when it is already gone."""
+        """Remove everything vifbind created for ``port_id``; succeed when it is already gone.
+
+        Only this port's chain is read from the ruleset (by name), never the other ports'.
+        """
         try:
-            changed = self._remove_ports([port_id], self.inventory())
+            ovs = self._ovs()
+            chain = self._nft.chain(port_id)
+            found = Inventory(
+                links={link.name: link for link in self._netlink.links()},
+                ovs={i.name: i for i in ovs.interfaces()} if ovs is not None else {},
+                chains={port_id: chain} if chain is not None else {},
+            )
+            changed = self._remove_ports([port_id], found)
         except PlugError as exc:
             return PortResult(port_id=port_id, outcome="failed", reason=str(exc), changed=True)
+        finally:
+            self._netlink.release_guests()
         return PortResult(port_id=port_id, outcome="unplugged", changed=bool(changed))
 
     def _vet(
@@ -140,6 +152,14 @@ class Host:
     def _converge(
         self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
+        try:
+            return self._converge_once(desired, peers, orphans=orphans)
+        finally:
+            self._netlink.release_guests()
+
+    def _converge_once(
+        self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
+    ) -> tuple[Plan, list[PortResult], list[str]]:
         inventory = self.inventory()
         accepted, refused = self._vet(desired, inventory)
         plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
@@ -147,18 +167,18 @@ class Host:
         for network_id in plan.orphan_networks:
             self._remove_network(network_id)
             removed.append(f"network {network_id}")
-        repaired = [p.vetted.port_id for p in plan.ports if p.action == "repair"]
-        self._remove_ports(repaired, inventory)
+        replugged = [p.vetted.port_id for p in plan.ports if p.action == "replug"]
+        self._remove_ports(replugged, inventory)
         failed: dict[str, str] = {}
         network_failed = self._apply_networks(plan.networks)
-        to_plug = [p.vetted for p in plan.ports if p.action in ("plug", "repair")]
+        to_plug = [p.vetted for p in plan.ports if p.action in ("plug", "replug")]
         for vetted in to_plug:
             network = vetted.layout.network
             if network is not None and network.network_id in network_failed:
                 failed[vetted.port_id] = network_failed[network.network_id]
         failed |= self._plug(
             [v for v in to_plug if v.port_id not in failed],
-            [p.vetted for p in plan.ports if p.action == "rules"],
+            [p for p in plan.ports if p.action == "repair"],
         )
         results = [PortResult(port_id=p, outcome="refused", reason=r) for p, r in refused]
         for port in plan.ports:
@@ -175,8 +195,8 @@ class Host:
                 )
         return plan, results, removed
 
-    def _plug(self, new: list[Vetted], rules_only: list[Vetted]) -> dict[str, str]:
-        """Plug ``new`` and refresh the rules of ``rules_only``; return failures by port."""
+    def _plug(self, new: list[Vetted], repairs: list[PortPlan]) -> dict[str, str]:
+        """Plug ``new`` and repair ``repairs`` in place; return failures by port."""
         failed: dict[str, str] = {}
         created: list[Vetted] = []
         for vetted in new:
@@ -187,25 +207,29 @@ class Host:
             except (PlugError, OSError) as exc:
                 failed[vetted.port_id] = str(exc)
         with_ovs = [v for v in created if v.layout.ovs is not None]
+        with_ovs += [r.vetted for r in repairs if r.ovs]
         if with_ovs:
             failed |= self._add_ovs_ports(with_ovs)
         alive = [v for v in created if v.port_id not in failed]
+        refilter = [r.vetted for r in repairs if r.rules and r.vetted.port_id not in failed]
         filters = [
             (v.filter, v.layout.filter)
-            for v in alive + rules_only
+            for v in alive + refilter
             if v.filter is not None and v.layout.filter is not None
         ]
-        stale = [v.port_id for v in rules_only if v.filter is None]
+        stale = [v.port_id for v in refilter if v.filter is None]
         try:
-            self._nft.remove(stale)
+            self._nft.remove([c for p in stale if (c := self._nft.chain(p)) is not None])
             self._nft.install(filters)
         except (PlugError, OSError) as exc:
-            failed |= {v.port_id: str(exc) for v in alive + rules_only}
-        for vetted in alive:
+            failed |= {v.port_id: str(exc) for v in alive + refilter}
+        opening = [(v, v.layout.links) for v in alive]
+        opening += [(r.vetted, r.links) for r in repairs]
+        for vetted, links in opening:
             if vetted.port_id in failed:
                 continue
             try:
-                for link in vetted.layout.links:
+                for link in links:
                     self._netlink.open(link, self.config.netns_dir)
             except (PlugError, OSError) as exc:
                 failed[vetted.port_id] = str(exc)
@@ -296,7 +320,9 @@ class Host:
         for link in sorted(links, key=lambda s: s.kind == "bridge"):
             self._netlink.delete(link.name)
             touched.add(link.alias.removeprefix("vifbind:"))
-        touched |= set(self._nft.remove(port_ids))
+        chains = [inventory.chains[p] for p in port_ids if p in inventory.chains]
+        self._nft.remove(chains)
+        touched |= {c.port_id for c in chains}
         for bridge in networks:
             self._remove_network_if_unused(bridge)
         return [p for p in port_ids if p in touched]

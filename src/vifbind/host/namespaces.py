@@ -1,4 +1,4 @@
-"""Network namespaces: finding them, running a command in one, opening a socket in one.
+"""Network namespaces: running a command, a socket or a function in one.
 
 The host's devices may live in a named namespace (``HostConfig.netns``) and netns guests are
 named namespaces too; everything here takes the namespace's file, or ``None`` for the agent's
@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 CLONE_NEWNET = 0x40000000
@@ -35,31 +36,45 @@ def run_in(netns: Path | None, argv: list[str], stdin: str | None = None) -> str
     return done.stdout
 
 
-def socket_in(netns: Path | None) -> socket.socket:
-    """An AF_INET datagram socket bound to ``netns`` (for device ioctls such as ethtool's).
+def socket_in(
+    netns: Path | None,
+    family: int = socket.AF_INET,
+    kind: int = socket.SOCK_DGRAM,
+    proto: int = 0,
+) -> socket.socket:
+    """A socket bound to ``netns`` (netlink, or AF_INET for device ioctls such as ethtool's).
 
     A socket belongs to the namespace it was created in, so a short-lived thread enters the
-    namespace, creates it and ends; no other thread is affected.
+    namespace, creates it and ends; no other thread is affected. (About 1 ms, where a helper
+    process costs several.)
     """
-    if netns is None:
-        return socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     made: list[socket.socket] = []
-    failed: list[OSError] = []
+    in_namespace(netns, lambda: made.append(socket.socket(family, kind, proto)))
+    return made[0]
 
-    def enter_and_open() -> None:
-        fd = os.open(netns, os.O_RDONLY)
+
+def in_namespace(netns: Path | None, action: Callable[[], None]) -> None:
+    """Run ``action`` in a thread of its own inside ``netns`` (here when ``None``)."""
+    if netns is None:
+        action()
+        return
+    failed: list[BaseException] = []
+
+    def enter_and_run() -> None:
         try:
-            if _libc.setns(fd, CLONE_NEWNET) != 0:
-                err = ctypes.get_errno()
-                failed.append(OSError(err, f"setns {netns}: {os.strerror(err)}"))
-                return
-            made.append(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
-        finally:
-            os.close(fd)
+            fd = os.open(netns, os.O_RDONLY)
+            try:
+                if _libc.setns(fd, CLONE_NEWNET) != 0:
+                    err = ctypes.get_errno()
+                    raise OSError(err, f"setns {netns}: {os.strerror(err)}")
+            finally:
+                os.close(fd)
+            action()
+        except BaseException as exc:  # handed to the caller's thread below
+            failed.append(exc)
 
-    worker = threading.Thread(target=enter_and_open, name="vifbind-netns")
+    worker = threading.Thread(target=enter_and_run, name="vifbind-netns")
     worker.start()
     worker.join()
     if failed:
         raise failed[0]
-    return made[0]

@@ -8,8 +8,8 @@ start, so that a crash between steps leaves something reconcile can find and fin
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,11 @@ from pyroute2.netlink.exceptions import NetlinkError
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
 from vifbind.host.layout import LinkSpec, Peer
+from vifbind.host.namespaces import socket_in
+from vifbind.host.tuntap import create_tap
 
 ENOENT = 2
+NETLINK_ROUTE = 0
 ENODEV = 19
 _ETH = re.compile(r"eth(\d+)")
 ZERO_MAC = "00:00:00:00:00:00"
@@ -54,11 +57,29 @@ class Netlink:
 
     def __init__(self, netns: Path | None) -> None:
         self.netns = netns
-        self._ipr = IPRoute(netns=str(netns)) if netns is not None else IPRoute()
+        self._ipr = _route_socket(netns)
+        self._guests: dict[Path, Any] = {}
 
     def close(self) -> None:
-        """Close the netlink socket."""
+        """Close the netlink sockets."""
+        self.release_guests()
         self._ipr.close()
+
+    def release_guests(self) -> None:
+        """Close the sockets into guest namespaces (a guest may go away between operations)."""
+        for ipr in self._guests.values():
+            ipr.close()
+        self._guests.clear()
+
+    def _guest(self, guest: Path) -> Any:
+        if guest not in self._guests:
+            if not guest.exists():
+                raise PlugError(f"guest network namespace {guest.name} does not exist")
+            try:
+                self._guests[guest] = _route_socket(guest)
+            except OSError as exc:
+                raise PlugError(f"guest network namespace {guest.name}: {exc}") from None
+        return self._guests[guest]
 
     def links(self) -> list[LinkState]:
         """Every device of the namespace."""
@@ -115,18 +136,10 @@ class Netlink:
         """Create ``spec``'s device, down, unenslaved, with its ownership mark."""
         peer_name = None
         if spec.kind == "tap":
-            # Persistent, no packet information header, vnet header: what QEMU expects when
-            # libvirt opens an existing tap (managed='no').
-            _nl(
-                f"create tap {spec.name}",
-                lambda: self._ipr.link(
-                    "add",
-                    ifname=spec.name,
-                    kind="tuntap",
-                    mode="tap",
-                    ifr={"no_pi": True, "vnet_hdr": True},
-                ),
-            )
+            try:
+                create_tap(self.netns, spec.name)
+            except OSError as exc:
+                raise PlugError(f"create tap {spec.name}: {exc.strerror or exc}") from None
             index = self._index(spec.name)
             _nl(f"set mtu of {spec.name}", lambda: self._ipr.link("set", index=index, mtu=spec.mtu))
         else:
@@ -165,11 +178,11 @@ class Netlink:
             index = self._index(name)
             _nl(f"mark {name}", lambda: self._ipr.link("set", index=index, ifalias=owner))
             return
-        with _guest(netns_dir / peer.netns) as ipr:
-            found = ipr.link_lookup(ifname=name)
-            if not found:
-                raise PlugError(f"guest end {name} vanished from {peer.netns}")
-            _nl(f"mark {name}", lambda: ipr.link("set", index=found[0], ifalias=owner))
+        ipr = self._guest(netns_dir / peer.netns)
+        found = ipr.link_lookup(ifname=name)
+        if not found:
+            raise PlugError(f"guest end {name} vanished from {peer.netns}")
+        _nl(f"mark {name}", lambda: ipr.link("set", index=found[0], ifalias=owner))
 
     def _peer_attrs(self, peer: Peer, spec: LinkSpec, netns_dir: Path) -> dict[str, Any]:
         attrs: dict[str, Any] = {"mtu": peer.mtu or spec.mtu}
@@ -183,45 +196,45 @@ class Netlink:
         attrs["ifname"] = peer.name or self.free_eth(guest)
         return attrs
 
-    @staticmethod
-    def free_eth(guest: Path) -> str:
+    def free_eth(self, guest: Path) -> str:
         """The guest's first unused ``ethN`` name."""
-        with _guest(guest) as ipr:
-            used = {
-                int(m.group(1))
-                for msg in ipr.get_links()
-                if (m := _ETH.fullmatch(msg.get("IFLA_IFNAME") or ""))
-            }
+        used = {
+            int(m.group(1))
+            for msg in self._guest(guest).get_links()
+            if (m := _ETH.fullmatch(msg.get("IFLA_IFNAME") or ""))
+        }
         return f"eth{next(n for n in range(len(used) + 1) if n not in used)}"
 
     def open(self, spec: LinkSpec, netns_dir: Path) -> None:
-        """Enslave ``spec``'s device to its master (if any) and bring it (and its peer) up."""
+        """Give ``spec``'s device (and its peer) its MTU, enslave it to its master (if any)
+        and bring it up. Also what sets a drifted device right in place."""
         index = self._index(spec.name)
+        _nl(f"set mtu of {spec.name}", lambda: self._ipr.link("set", index=index, mtu=spec.mtu))
         if spec.peer is not None:
             self._open_peer(spec, spec.peer, netns_dir)
-        if spec.master is not None:
-            master = self._index(spec.master)
-            _nl(
-                f"enslave {spec.name} to {spec.master}",
-                lambda: self._ipr.link("set", index=index, master=master),
-            )
-        _nl(f"set {spec.name} up", lambda: self._ipr.link("set", index=index, state="up"))
+        master = self._index(spec.master) if spec.master is not None else 0
+        _nl(
+            f"enslave {spec.name} to {spec.master or 'nothing'}",
+            lambda: self._ipr.link("set", index=index, master=master),
+        )
+        _set_up(self._ipr, index, spec.name)
 
     def _open_peer(self, spec: LinkSpec, peer: Peer, netns_dir: Path) -> None:
+        mtu = peer.mtu or spec.mtu
         if peer.netns is None:
             name = str(peer.name)
             if peer.tx_checksum_off:
                 disable_tx_checksum(self.netns, name)
-            index = self._index(name)
-            _nl(f"set {name} up", lambda: self._ipr.link("set", index=index, state="up"))
+            _set_mtu_and_up(self._ipr, self._index(name), mtu, name)
             return
         guest = netns_dir / peer.netns
-        with _guest(guest) as ipr:
-            mine = [m for m in ipr.get_links() if m.get("IFLA_IFALIAS") == spec.owner]
-            for msg in mine:
-                if peer.tx_checksum_off:
-                    disable_tx_checksum(guest, msg.get("IFLA_IFNAME"))
-                _set_up(ipr, msg["index"], f"guest end of {spec.name}")
+        ipr = self._guest(guest)
+        for msg in ipr.get_links():
+            if msg.get("IFLA_IFALIAS") != spec.owner:
+                continue
+            if peer.tx_checksum_off:
+                disable_tx_checksum(guest, msg.get("IFLA_IFNAME"))
+            _set_mtu_and_up(ipr, msg["index"], mtu, f"guest end of {spec.name}")
 
     def delete(self, name: str) -> None:
         """Delete the device ``name``; nothing happens when it is already gone."""
@@ -265,16 +278,18 @@ class Netlink:
         )
 
 
+def _set_mtu_and_up(ipr: Any, index: int, mtu: int, what: str) -> None:
+    _nl(f"set mtu of {what}", lambda: ipr.link("set", index=index, mtu=mtu))
+    _set_up(ipr, index, what)
+
+
 def _set_up(ipr: Any, index: int, what: str) -> None:
     _nl(f"set {what} up", lambda: ipr.link("set", index=index, state="up"))
 
 
-@contextmanager
-def _guest(guest: Path) -> Iterator[Any]:
-    if not guest.exists():
-        raise PlugError(f"guest network namespace {guest.name} does not exist")
-    ipr = IPRoute(netns=str(guest))
-    try:
-        yield ipr
-    finally:
-        ipr.close()
+def _route_socket(netns: Path | None) -> Any:
+    """An rtnetlink client whose socket lives in ``netns`` (None: here)."""
+    if netns is None:
+        return IPRoute()
+    sock = socket_in(netns, socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE)
+    return IPRoute(fileno=sock.detach())

@@ -16,7 +16,10 @@ from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory
 from vifbind.host.layout import LinkSpec, NetworkLayout
 
-PortAction = Literal["keep", "plug", "repair", "rules"]
+PortAction = Literal["keep", "plug", "replug", "repair"]
+"""``plug``: nothing there yet; ``replug``: a device is missing or of the wrong kind, so the port
+is removed and plugged again; ``repair``: fixed in place (MTU, bridge, state, OVS port, rules),
+so that the guest keeps its NIC; ``keep``: as it should be."""
 DriftKind = Literal["missing", "drift", "orphan", "refused"]
 
 
@@ -38,6 +41,12 @@ class PortPlan:
     vetted: Vetted
     action: PortAction
     reasons: tuple[str, ...] = ()
+    links: tuple[LinkSpec, ...] = ()
+    """``repair``: the devices to set right in place."""
+    ovs: bool = False
+    """``repair``: whether the OVS port is added again."""
+    rules: bool = False
+    """``repair``: whether the nftables chain is installed again."""
 
 
 @dataclass(frozen=True)
@@ -103,14 +112,28 @@ class Plan:
         return found
 
 
-def link_drift(link: LinkSpec, inventory: Inventory) -> list[str]:
-    """How the device of ``link`` differs from the spec (empty: as it should be)."""
+@dataclass(frozen=True)
+class LinkDrift:
+    """How one device differs from its spec."""
+
+    reasons: tuple[str, ...] = ()
+    recreate: bool = False
+    """Whether only a new device can set it right (missing, or of another kind)."""
+
+
+def link_drift(link: LinkSpec, inventory: Inventory) -> LinkDrift:
+    """How the device of ``link`` differs from the spec (no reasons: as it should be)."""
     found = inventory.links.get(link.name)
     if found is None:
-        return [f"device {link.name} missing"]
-    reasons = []
+        return LinkDrift((f"device {link.name} missing",), recreate=True)
     if found.kind != link.kind:
-        reasons.append(f"device {link.name} is a {found.kind}, should be a {link.kind}")
+        return LinkDrift(
+            (f"device {link.name} is a {found.kind}, should be a {link.kind}",), recreate=True
+        )
+    peer = link.peer
+    if peer is not None and peer.netns is None and peer.name and peer.name not in inventory.links:
+        return LinkDrift((f"device {peer.name} missing",), recreate=True)
+    reasons = []
     if found.master != link.master:
         reasons.append(
             f"device {link.name} is on {found.master or 'no bridge'}, "
@@ -120,41 +143,56 @@ def link_drift(link: LinkSpec, inventory: Inventory) -> list[str]:
         reasons.append(f"device {link.name} MTU is {found.mtu}, should be {link.mtu}")
     if not found.up:
         reasons.append(f"device {link.name} is down")
-    if link.peer is not None and link.peer.netns is None and link.peer.name:
-        peer = inventory.links.get(link.peer.name)
-        if peer is None:
-            reasons.append(f"device {link.peer.name} missing")
-        elif peer.mtu != (link.peer.mtu or link.mtu):
-            reasons.append(f"device {link.peer.name} MTU is {peer.mtu}")
-    return reasons
+    return LinkDrift(tuple(reasons))
 
 
-def port_drift(vetted: Vetted, inventory: Inventory) -> list[str]:
-    """How the devices and OVS port of a binding differ from its layout."""
-    reasons = [r for link in vetted.layout.links for r in link_drift(link, inventory)]
+def ovs_drift(vetted: Vetted, inventory: Inventory) -> list[str]:
+    """How the binding's OVS port differs from its layout."""
     spec = vetted.layout.ovs
-    if spec is not None:
-        iface = inventory.ovs.get(spec.name)
-        if iface is None:
-            reasons.append(f"OVS port {spec.name} missing")
-        else:
-            if iface.bridge != spec.bridge:
-                reasons.append(f"OVS port {spec.name} is on {iface.bridge}, not {spec.bridge}")
-            wrong = sorted(
-                k for k, v in spec.external_ids.items() if iface.external_ids.get(k) != v
-            )
-            if wrong:
-                reasons.append(f"OVS port {spec.name} external_ids differ: {', '.join(wrong)}")
-            if iface.mtu_request != spec.mtu_request:
-                reasons.append(
-                    f"OVS port {spec.name} mtu_request is {iface.mtu_request}, "
-                    f"should be {spec.mtu_request}"
-                )
-            if iface.type != spec.type or iface.options != spec.options:
-                reasons.append(f"OVS port {spec.name} type or options differ")
-            if iface.ofport is None or iface.ofport < 0:
-                reasons.append(f"OVS port {spec.name} is not usable: {iface.error or 'no ofport'}")
+    if spec is None:
+        return []
+    iface = inventory.ovs.get(spec.name)
+    if iface is None:
+        return [f"OVS port {spec.name} missing"]
+    reasons = []
+    if iface.bridge != spec.bridge:
+        reasons.append(f"OVS port {spec.name} is on {iface.bridge}, not {spec.bridge}")
+    wrong = sorted(k for k, v in spec.external_ids.items() if iface.external_ids.get(k) != v)
+    if wrong:
+        reasons.append(f"OVS port {spec.name} external_ids differ: {', '.join(wrong)}")
+    if iface.mtu_request != spec.mtu_request:
+        reasons.append(
+            f"OVS port {spec.name} mtu_request is {iface.mtu_request}, should be {spec.mtu_request}"
+        )
+    if iface.type != spec.type or iface.options != spec.options:
+        reasons.append(f"OVS port {spec.name} type or options differ")
+    if iface.ofport is None or iface.ofport < 0:
+        reasons.append(f"OVS port {spec.name} is not usable: {iface.error or 'no ofport'}")
     return reasons
+
+
+def port_plan(vetted: Vetted, inventory: Inventory) -> PortPlan:
+    """What to do for one desired port."""
+    marked = inventory.port_links(vetted.port_id) or inventory.port_interfaces(vetted.port_id)
+    if not marked and vetted.port_id not in inventory.chains:
+        return PortPlan(vetted, "plug")
+    drifts = [(link, link_drift(link, inventory)) for link in vetted.layout.links]
+    link_reasons = [reason for _, d in drifts for reason in d.reasons]
+    ovs_reasons = ovs_drift(vetted, inventory)
+    rule_reasons = rules_drift(vetted, inventory)
+    reasons = tuple(link_reasons + ovs_reasons + rule_reasons)
+    if any(d.recreate for _, d in drifts):
+        return PortPlan(vetted, "replug", reasons)
+    if not reasons:
+        return PortPlan(vetted, "keep")
+    return PortPlan(
+        vetted,
+        "repair",
+        reasons,
+        links=tuple(link for link, d in drifts if d.reasons),
+        ovs=bool(ovs_reasons),
+        rules=bool(rule_reasons),
+    )
 
 
 def rules_drift(vetted: Vetted, inventory: Inventory) -> list[str]:
@@ -181,20 +219,7 @@ def plan(
     refused: Sequence[tuple[str, str]] = (),
 ) -> Plan:
     """What converges the host to ``desired`` (and removes orphans when ``orphans``)."""
-    ports: list[PortPlan] = []
-    for vetted in desired:
-        marked = inventory.port_links(vetted.port_id) or inventory.port_interfaces(vetted.port_id)
-        if not marked and vetted.port_id not in inventory.chains:
-            ports.append(PortPlan(vetted, "plug"))
-            continue
-        device_reasons = port_drift(vetted, inventory)
-        rule_reasons = rules_drift(vetted, inventory)
-        if device_reasons:
-            ports.append(PortPlan(vetted, "repair", tuple(device_reasons + rule_reasons)))
-        elif rule_reasons:
-            ports.append(PortPlan(vetted, "rules", tuple(rule_reasons)))
-        else:
-            ports.append(PortPlan(vetted, "keep"))
+    ports = [port_plan(vetted, inventory) for vetted in desired]
     networks = _network_plans(desired, inventory, peers or {})
     wanted_ports = {v.port_id for v in desired} | {p for p, _ in refused}
     wanted_networks = {n.layout.network_id for n in networks}

@@ -140,12 +140,10 @@ class Nftables:
             commands += _port_commands(port, point)
         self._apply(commands)
 
-    def remove(self, port_ids: Sequence[str]) -> list[str]:
-        """Remove the chains of ``port_ids`` in one batch; return the ports that had one."""
-        states = [s for p in port_ids if (s := self.chain(p)) is not None]
-        if states:
-            self._apply(_removal(states))
-        return [s.port_id for s in states]
+    def remove(self, chains: Sequence[ChainState]) -> None:
+        """Remove ``chains`` (and their map and set elements) in one batch."""
+        if chains:
+            self._apply(_removal(chains))
 
     def _apply(self, commands: list[dict[str, Any]]) -> None:
         try:
