@@ -93,3 +93,29 @@ def test_plug_twice_unplug_twice_and_unplug_after_the_guest_is_gone(plugged):
     assert gone.outcome == "unplugged"
     assert devname(ports[0]) not in hv.ovs.vsctl("list-ports", "br-int")
     assert hv.host.inventory().owned_ports() == {ports[2], ports[3]}
+
+
+def test_a_device_left_by_an_interrupted_plug_is_reported_then_removed(make_host):
+    """A plug killed between creating a device and renaming it leaves a ``vbnew…`` device:
+    check reports it, reconcile removes it (its veth peer goes with it)."""
+    hv = make_host("hv", ovs=False)
+    hv.ns.ip("link", "add", "vbnew0123456789", "type", "veth", "peer", "name", "vbnewpeer01")
+    drift = hv.host.check([])
+    assert {(d.subject, d.kind) for d in drift} == {
+        ("vbnew0123456789", "orphan"),
+        ("vbnewpeer01", "orphan"),
+    }
+    hv.host.reconcile([])
+    assert "vbnew" not in hv.ns.ip("link")
+
+
+def test_the_reserved_prefix_cannot_be_asked_for(make_host, netns):
+    hv = make_host("hv")
+    guest = netns("g")
+    p = port_id()
+    vif = ovs_vif(p) | {"details": ovs_vif(p)["details"] | {"devname": "vbnewhostile"}}
+    [result] = hv.host.apply(
+        [binding("hv", vif, port=p, mac="fa:16:3e:00:0a:01", ips=[], device_id=guest.name)]
+    )
+    assert result.outcome == "refused"
+    assert "the prefix 'vbnew' is reserved" in (result.reason or "")

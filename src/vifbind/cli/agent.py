@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import signal
@@ -71,18 +72,23 @@ def agent(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    def stop(signum: int, _frame: FrameType | None) -> None:
-        raise Stopped(signal.Signals(signum).name)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     settings = AgentSettings(heartbeat=heartbeat, reconcile_every=reconcile_every)
+    stopping: list[str] = []
     with Host(cfg) as the_host, connect(service, token, token_file) as client:
+        the_agent = Agent(the_host, client, settings)
+
+        def stop(signum: int, _frame: FrameType | None) -> None:
+            # Interrupt only a wait for the service; work on the host always finishes.
+            stopping.append(signal.Signals(signum).name)
+            if the_agent.waiting:
+                raise Stopped(stopping[0])
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         typer.echo(f"vifbind agent: host {cfg.host}, service {client.base_url}", err=True)
-        try:
-            Agent(the_host, client, settings).run()
-        except Stopped as why:
-            typer.echo(f"vifbind agent: stopped by {why}; the host is left as it is", err=True)
+        with contextlib.suppress(Stopped):
+            the_agent.run(lambda: bool(stopping))
+    typer.echo(f"vifbind agent: stopped by {stopping[0]}; the host is left as it is", err=True)
 
 
 @agent_app.command("check")

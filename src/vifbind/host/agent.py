@@ -21,7 +21,7 @@ from vifbind.contract import Binding, HostReport
 from vifbind.contract.api import HostBindings
 from vifbind.errors import Conflict, NotFound, ServiceUnavailable
 from vifbind.host.host import Host
-from vifbind.host.results import PortResult
+from vifbind.host.results import Outcome, PortResult
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ class Agent:
     _reported: HostReport | None = None
     _reported_at: float = float("-inf")
     _reconciled_at: float = float("-inf")
-    _outcomes: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
+    _outcomes: dict[str, tuple[str, Outcome, str | None]] = field(default_factory=dict)
+    waiting: bool = False
+    """True while the agent only waits for the service: the one safe moment to interrupt it."""
 
     @property
     def name(self) -> str:
@@ -81,7 +83,11 @@ class Agent:
                 delay = 0.5
             except ServiceUnavailable as exc:
                 log.warning("%s; retrying in %.1f s", exc, delay)
-                time.sleep(delay)
+                self.waiting = True
+                try:
+                    time.sleep(delay)
+                finally:
+                    self.waiting = False
                 delay = min(delay * 2, self.settings.retry_max)
 
     def step(self) -> None:
@@ -93,7 +99,11 @@ class Agent:
             self._reconciled_at + self.settings.reconcile_every,
         )
         wait = max(0.0, min(self.settings.watch_wait, due - now))
-        answer = self.client.watch_host(self.name, since=self.revision, wait=wait)
+        self.waiting = True
+        try:
+            answer = self.client.watch_host(self.name, since=self.revision, wait=wait)
+        finally:
+            self.waiting = False
         if answer.complete:
             self._reconcile_to(answer)
         else:
@@ -150,6 +160,8 @@ class Agent:
             self.desired[binding.port_id] = binding
             if known is None or content(known) != content(binding):
                 changed[binding.port_id] = binding
+            else:
+                self._retell(binding)
         moved = {
             n
             for n in set(answer.peers) | set(self.peers)
@@ -173,6 +185,19 @@ class Agent:
                 log.warning("unplug of %s failed: %s", port_id, result.reason)
 
     # -- telling the service ----------------------------------------------------------------
+
+    def _retell(self, binding: Binding) -> None:
+        """Say again what the host already did for an unchanged decision when the service's
+        record disagrees (the binding was removed and made again while nothing changed here)."""
+        known = self._outcomes.get(binding.port_id)
+        if known is None or known[0] != content(binding):
+            return
+        _, outcome, reason = known
+        if binding.plugged != (outcome == "plugged") or (
+            outcome != "plugged" and binding.plug_error != reason
+        ):
+            self._outcomes.pop(binding.port_id)
+            self._tell([PortResult(port_id=binding.port_id, outcome=outcome, reason=reason)])
 
     def _tell(self, results: Iterable[PortResult]) -> None:
         """Report each port's outcome once per decision (and again when it changes)."""

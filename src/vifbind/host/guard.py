@@ -18,7 +18,7 @@ from vifbind.contract.types import check_interface_name
 from vifbind.errors import UnsafeVIF, validation_problems
 from vifbind.host.config import HostConfig
 from vifbind.host.inventory import Inventory
-from vifbind.host.layout import Layout, LinkSpec, network_owner, port_owner
+from vifbind.host.layout import NEW_DEVICE_PREFIX, Layout, LinkSpec, network_owner, port_owner
 from vifbind.host.plugs import PLUGS, Plug
 from vifbind.host.protections.rules import PortFilter, port_filter
 
@@ -108,6 +108,10 @@ def _check_names(layout: Layout) -> None:
             check_interface_name(name)
         except ValueError as exc:
             raise UnsafeVIF(f"vif.details: {exc}") from None
+        if name.startswith(NEW_DEVICE_PREFIX):
+            raise UnsafeVIF(
+                f"vif.details: device name {name!r}: the prefix {NEW_DEVICE_PREFIX!r} is reserved"
+            )
 
 
 def _links(layout: Layout) -> list[LinkSpec]:

@@ -109,7 +109,11 @@ class Host:
         """What ``reconcile`` would change, changing nothing."""
         inventory = self.inventory()
         accepted, refused = self._vet(desired, inventory)
-        return reconcile.plan(accepted, inventory, peers, refused=refused).drift()
+        leftovers = [
+            Drift(subject=name, kind="orphan", detail="device left by an interrupted plug")
+            for name in self._netlink.leftovers()
+        ]
+        return reconcile.plan(accepted, inventory, peers, refused=refused).drift() + leftovers
 
     def unplug(self, port_id: str) -> PortResult:
         """Remove everything vifbind created for ``port_id``; succeed when it is already gone.
@@ -160,6 +164,10 @@ class Host:
     def _converge_once(
         self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
+        for name in self._netlink.leftovers():
+            # Only this object creates vbnew… devices, one plug at a time: any seen between
+            # two plugs was left by a plug that was interrupted (a crash, a SIGKILL).
+            self._netlink.delete(name)
         inventory = self.inventory()
         accepted, refused = self._vet(desired, inventory)
         plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)

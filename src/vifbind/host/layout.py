@@ -15,6 +15,10 @@ FilterHook = Literal["egress", "ingress"]
 
 OWNER_PREFIX = "vifbind:"
 NETWORK_OWNER_PREFIX = "vifbind:net:"
+NEW_DEVICE_PREFIX = "vbnew"
+"""Reserved device-name prefix. The kernel marks a device (IFLA_IFALIAS) only once it exists,
+so a device is created under a ``vbnew…`` name, marked, then renamed: a device still named so
+when no plug is running is a leftover of an interrupted plug, vifbind's to remove."""
 
 
 def port_owner(port_id: str) -> str:

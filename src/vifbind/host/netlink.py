@@ -8,9 +8,11 @@ start, so that a crash between steps leaves something reconcile can find and fin
 from __future__ import annotations
 
 import re
+import secrets
 import socket
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
-from vifbind.host.layout import LinkSpec, Peer
+from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
 from vifbind.host.namespaces import socket_in
 from vifbind.host.tuntap import create_tap
 
@@ -45,6 +47,11 @@ class LinkState:
     local: str | None = None
 
 
+def _new_name() -> str:
+    """A fresh reserved name for a device being created (15 bytes)."""
+    return NEW_DEVICE_PREFIX + secrets.token_hex(5)
+
+
 def _nl(what: str, action: Callable[[], Any]) -> Any:
     try:
         return action()
@@ -57,16 +64,40 @@ class Netlink:
 
     def __init__(self, netns: Path | None) -> None:
         self.netns = netns
-        self._ipr = _route_socket(netns)
-        self._guests: dict[Path, Any] = {}
+        # pyroute2's clients are bound to the thread that first uses them: one per thread.
+        self._local = threading.local()
+        self._clients: list[Any] = []
+        self._lock = threading.Lock()
+
+    @property
+    def _ipr(self) -> Any:
+        client = getattr(self._local, "ipr", None)
+        if client is None:
+            client = _route_socket(self.netns)
+            self._local.ipr = client
+            with self._lock:
+                self._clients.append(client)
+        return client
+
+    @property
+    def _guests(self) -> dict[Path, Any]:
+        guests: dict[Path, Any] | None = getattr(self._local, "guests", None)
+        if guests is None:
+            guests = self._local.guests = {}
+        return guests
 
     def close(self) -> None:
-        """Close the netlink sockets."""
+        """Close the netlink sockets (of every thread that used this object)."""
         self.release_guests()
-        self._ipr.close()
+        with self._lock:
+            clients, self._clients = self._clients, []
+        for client in clients:
+            client.close()
+        self._local = threading.local()
 
     def release_guests(self) -> None:
-        """Close the sockets into guest namespaces (a guest may go away between operations)."""
+        """Close this thread's sockets into guest namespaces (a guest may go away between
+        operations)."""
         for ipr in self._guests.values():
             ipr.close()
         self._guests.clear()
@@ -133,24 +164,46 @@ class Netlink:
         return index
 
     def create(self, spec: LinkSpec, netns_dir: Path) -> None:
-        """Create ``spec``'s device, down, unenslaved, with its ownership mark."""
+        """Create ``spec``'s device, down, unenslaved, with its ownership mark.
+
+        The kernel applies IFLA_IFALIAS only to existing devices, so the device (and a peer in
+        the host's namespace) is created under a reserved ``vbnew…`` name, marked, and only then
+        renamed: a crash in between leaves a device that is recognisably vifbind's leftover,
+        never an unmarked device under the binding's name.
+        """
+        final = spec.name
+        working = replace(spec, name=_new_name())
+        peer_final = None
+        if working.peer is not None and working.peer.netns is None:
+            peer_final = working.peer.name
+            working = replace(working, peer=replace(working.peer, name=_new_name()))
         peer_name = None
-        if spec.kind == "tap":
+        if working.kind == "tap":
             try:
-                create_tap(self.netns, spec.name)
+                create_tap(self.netns, working.name)
             except OSError as exc:
-                raise PlugError(f"create tap {spec.name}: {exc.strerror or exc}") from None
-            index = self._index(spec.name)
-            _nl(f"set mtu of {spec.name}", lambda: self._ipr.link("set", index=index, mtu=spec.mtu))
+                raise PlugError(f"create tap {final}: {exc.strerror or exc}") from None
+            index = self._index(working.name)
+            _nl(f"set mtu of {final}", lambda: self._ipr.link("set", index=index, mtu=spec.mtu))
         else:
-            attrs = self._attrs(spec, netns_dir)
+            attrs = self._attrs(working, netns_dir)
             peer_name = attrs.get("peer", {}).get("ifname")
-            _nl(f"create {spec.kind} {spec.name}", lambda: self._ipr.link("add", **attrs))
-        # The kernel applies IFLA_IFALIAS only to existing devices: mark right after creating.
-        index = self._index(spec.name)
-        _nl(f"mark {spec.name}", lambda: self._ipr.link("set", index=index, ifalias=spec.owner))
-        if spec.peer is not None and peer_name is not None:
-            self._mark_peer(spec.peer, peer_name, spec.owner, netns_dir)
+            _nl(f"create {spec.kind} {final}", lambda: self._ipr.link("add", **attrs))
+        index = self._index(working.name)
+        _nl(f"mark {final}", lambda: self._ipr.link("set", index=index, ifalias=spec.owner))
+        if working.peer is not None and peer_name is not None:
+            self._mark_peer(working.peer, peer_name, spec.owner, netns_dir)
+        if peer_final is not None and peer_name is not None:
+            peer_index = self._index(peer_name)
+            _nl(
+                f"name {peer_final}",
+                lambda: self._ipr.link("set", index=peer_index, ifname=peer_final),
+            )
+        _nl(f"name {final}", lambda: self._ipr.link("set", index=index, ifname=final))
+
+    def leftovers(self) -> list[str]:
+        """Devices still under a reserved ``vbnew…`` name: left by an interrupted plug."""
+        return [link.name for link in self.links() if link.name.startswith(NEW_DEVICE_PREFIX)]
 
     def _attrs(self, spec: LinkSpec, netns_dir: Path) -> dict[str, Any]:
         attrs: dict[str, Any] = {"ifname": spec.name, "mtu": spec.mtu, "kind": spec.kind}
