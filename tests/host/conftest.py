@@ -54,6 +54,8 @@ def netns(tag: str) -> Iterator[Callable[[str], Namespace]]:
 class TestHost:
     """A host namespace with its own OVS, and the ``Host`` that drives it."""
 
+    __test__ = False  # a fixture's value, not a test class
+
     ns: Namespace
     ovs: Ovs
     config: HostConfig
