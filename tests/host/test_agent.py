@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemons import wait_for
 from guests import Namespace
 
 from vifbind.client import Client
 from vifbind.host.agent import Agent, AgentSettings
+from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
 
 from builders import VIFBIND, vxlan

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemons import wait_for
 from guests import Namespace
 
+from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
 
 from builders import VIFBIND, vxlan
