@@ -10,7 +10,8 @@ import uuid
 import pytest
 from bindings import HOST_ANTISPOOF, binding, bridge_vif, port_id
 
-from vifbind.host.plugs.bridge import network_bridge, vxlan_device
+from vifbind.contract.vifs.bridge import network_bridge_name as network_bridge
+from vifbind.host.plugs.bridge import vxlan_device
 
 pytestmark = pytest.mark.e2e
 
