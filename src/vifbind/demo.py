@@ -17,8 +17,8 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -228,7 +228,7 @@ class Demo:
         )
         host = cleanup.enter_context(Host(config))
         agent_client = cleanup.enter_context(self.service.client(self.service.token("agent", HOST)))
-        cleanup.enter_context(_running(Agent(host, agent_client, AgentSettings(watch_wait=0.5))))
+        cleanup.enter_context(Agent(host, agent_client, AgentSettings(watch_wait=0.5)).in_thread())
         wait_for(lambda: bool(self._api.list_hosts()), timeout=20, what="the agent's report")
         report = self._api.get_host(HOST).report
         self.console.print(f"agent of {HOST} reported: {_types(report)}")
@@ -407,17 +407,3 @@ def _interrupt_on_sigterm() -> threading.Event:
 
     signal.signal(signal.SIGTERM, handler)
     return interrupted
-
-
-@contextmanager
-def _running(agent: Agent) -> Iterator[Agent]:
-    stop = threading.Event()
-    thread = threading.Thread(
-        target=agent.run, args=(stop.is_set,), name="vifbind-agent", daemon=True
-    )
-    thread.start()
-    try:
-        yield agent
-    finally:
-        stop.set()
-        thread.join(timeout=20)

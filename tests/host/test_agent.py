@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,17 +40,11 @@ def service(tmp_path: Path) -> Iterator[RunningService]:
 def agent_of(test_host: Any, service: RunningService) -> Iterator[Agent]:
     """The host's agent, running in a thread until the block ends."""
     token = service.token("agent", test_host.config.host)
-    client = Client(service.url, token)
-    agent = Agent(test_host.host, client, FAST)
-    stop = threading.Event()
-    thread = threading.Thread(target=agent.run, args=(stop.is_set,), daemon=True)
-    thread.start()
-    try:
+    with (
+        Client(service.url, token) as client,
+        Agent(test_host.host, client, FAST).in_thread() as agent,
+    ):
         yield agent
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-        client.close()
 
 
 def guest_port(api: Client, network_id: str, guest: Namespace, ip: str) -> str:

@@ -12,8 +12,10 @@ never unplugged for the service's sake — and the agent retries with a growing 
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from vifbind.client import Client
@@ -89,6 +91,20 @@ class Agent:
                 finally:
                     self.waiting = False
                 delay = min(delay * 2, self.settings.retry_max)
+
+    @contextmanager
+    def in_thread(self) -> Iterator[Agent]:
+        """Run in a thread of this process until the block ends (the demo, tests)."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run, args=(stop.is_set,), name="vifbind-agent", daemon=True
+        )
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join(timeout=20)
 
     def step(self) -> None:
         """Report if due, wait for changes (or the next due task), act on them."""
