@@ -110,6 +110,13 @@ class Daemons:
 
     rundir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="vbt-", dir="/tmp")))
     pidfiles: list[Path] = field(default_factory=list)
+    argv: dict[str, tuple[list[str], str | None]] = field(default_factory=dict)
+    """How each daemon was started, so that ``restart`` can do it again."""
+
+    def restart(self, name: str) -> None:
+        """Start a killed daemon again, as it was first started."""
+        argv, netns = self.argv[name]
+        self.start(name, argv, netns)
 
     def env(self) -> dict[str, str]:
         """Environment that keeps OVS and OVN tools inside the run directory."""
@@ -120,6 +127,7 @@ class Daemons:
     def start(self, name: str, argv: list[str], netns: str | None = None) -> None:
         """Start a daemon that detaches and writes ``<rundir>/<name>.pid``."""
         pidfile = self.rundir / f"{name}.pid"
+        self.argv[name] = (argv, netns)
         command = [
             *argv,
             f"--pidfile={pidfile}",
@@ -129,7 +137,8 @@ class Daemons:
         ]
         if netns:
             command = ["ip", "netns", "exec", netns, *command]
-        self.pidfiles.append(pidfile)
+        if pidfile not in self.pidfiles:
+            self.pidfiles.append(pidfile)
         done = subprocess.run(
             command, env=self.env(), check=False, capture_output=True, text=True, timeout=30
         )
@@ -137,16 +146,24 @@ class Daemons:
             raise SandboxError(f"{name} did not start: {done.stderr.strip()}")
         wait_for(pidfile.exists, what=f"{name} pid file")
 
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Kill one daemon (a fault for a test to survive); ``start`` brings it back."""
+        self._terminate([self.rundir / f"{name}.pid"], sig)
+
     def stop(self) -> None:
         """Stop every daemon started here (last first) and remove the run directory."""
+        self._terminate(list(reversed(self.pidfiles)), signal.SIGTERM)
+        shutil.rmtree(self.rundir, ignore_errors=True)
+
+    def _terminate(self, pidfiles: list[Path], sig: int) -> None:
         pids = []
-        for pidfile in reversed(self.pidfiles):
+        for pidfile in pidfiles:
             try:
                 pid = int(pidfile.read_text().strip())
             except (OSError, ValueError):
                 continue
             if _is_ours(pid, self.rundir):
-                os.kill(pid, signal.SIGTERM)
+                os.kill(pid, sig)
                 pids.append(pid)
         deadline = time.monotonic() + 5
         for pid in pids:
@@ -154,7 +171,8 @@ class Daemons:
                 time.sleep(0.05)
             if _is_ours(pid, self.rundir):
                 os.kill(pid, signal.SIGKILL)
-        shutil.rmtree(self.rundir, ignore_errors=True)
+        for pidfile in pidfiles:
+            pidfile.unlink(missing_ok=True)
 
 
 @dataclass

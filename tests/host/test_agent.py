@@ -8,25 +8,21 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from guests import Namespace
 
-from vifbind.client import Client
-from vifbind.host.agent import Agent, AgentSettings
 from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
 
+from agents import agent_of, guest_port
 from builders import VIFBIND, vxlan
 from fabric import underlay
+from guests import Namespace
 from harness import RunningService, serve_in_thread
 
 pytestmark = pytest.mark.e2e
-
-FAST = AgentSettings(heartbeat=5, reconcile_every=3, watch_wait=0.5)
 
 
 @pytest.fixture
@@ -34,21 +30,6 @@ def service(tmp_path: Path) -> Iterator[RunningService]:
     settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovs", "linuxbridge"))
     with serve_in_thread(settings) as running:
         yield running
-
-
-@contextmanager
-def agent_of(test_host: Any, service: RunningService) -> Iterator[Agent]:
-    """The host's agent, running in a thread until the block ends."""
-    token = service.token("agent", test_host.config.host)
-    with (
-        Client(service.url, token) as client,
-        Agent(test_host.host, client, FAST).in_thread() as agent,
-    ):
-        yield agent
-
-
-def guest_port(api: Client, network_id: str, guest: Namespace, ip: str) -> str:
-    return api.create_port(network_id, fixed_ips=[ip], device_id=guest.name).id
 
 
 def ovs_host(make_host: Callable[..., Any], name: str = "hv", ip: str = "198.51.100.1") -> Any:

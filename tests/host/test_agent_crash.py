@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from guests import Namespace
 
 from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
 
 from builders import VIFBIND, vxlan
+from guests import Namespace
 from harness import RunningService, serve_in_thread
 
 pytestmark = pytest.mark.e2e

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from bindings import binding, ovs_vif, port_id
 
+from bindings import binding, ovs_vif, port_id
 from fabric import underlay
 
 pytestmark = pytest.mark.e2e

@@ -11,6 +11,7 @@ never unplugged for the service's sake — and the agent retries with a growing 
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -26,12 +27,6 @@ from vifbind.host.host import Host
 from vifbind.host.results import Outcome, PortResult
 
 log = logging.getLogger(__name__)
-
-# What the host acts on; a change to anything else (plugged, active, revision, the reasons)
-# needs no work on the host.
-VOLATILE = frozenset(
-    {"active", "plugged", "plugged_at", "plug_error", "revision", "decisions", "profile"}
-)
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,7 @@ class AgentSettings:
 
 def content(binding: Binding) -> str:
     """What the host acts on in a binding, as a comparable string."""
-    return binding.model_dump_json(exclude=set(VOLATILE))
+    return json.dumps(binding.host_content(), sort_keys=True)
 
 
 @dataclass
@@ -234,6 +229,8 @@ class Agent:
                     plugged=plugged,
                     revision=binding.revision,
                     error=None if plugged else result.reason,
+                    # A refusal stands until the binding changes; a failure is retried.
+                    retrying=result.outcome == "failed",
                 )
             except (Conflict, NotFound) as exc:
                 # Decided again or removed meanwhile: the watch brings the news.
