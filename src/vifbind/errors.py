@@ -104,6 +104,11 @@ class HostConfigError(InvalidInput):
     """The host's own configuration file is missing or invalid; the message names the field."""
 
 
+class HostPrerequisiteMissing(VifbindError):
+    """Something this machine must have (root, a tool, a daemon, a kernel feature) is missing;
+    the message says what to install or run."""
+
+
 class PlugError(VifbindError):
     """The host tried to plug or unplug a port and the system refused (netlink, OVSDB, nft)."""
 
@@ -134,12 +139,13 @@ EXIT_CODES: dict[type[Exception], int] = {
     NotRenderable: 9,
     UnsafeVIF: 10,
     PlugError: 11,
+    HostPrerequisiteMissing: 12,
     VifbindError: 3,
 }
 """CLI exit code per error class (the most specific class wins): 1 no VIF (a failed binding),
 2 bad input, 4 unknown id, 5 conflict, 6 not allowed, 7 unreachable, 8 timeout, 9 the binding
 is valid but a hypervisor cannot express it, 10 the host refuses an unsafe binding, 11 the host
-could not plug, 3 anything else."""
+could not plug, 12 a prerequisite of this machine is missing, 3 anything else."""
 
 HTTP_STATUSES: dict[type[Exception], int] = {
     InvalidInput: 422,

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from daemons import OvnCentral, Ovs
-from guests import Namespace, token
 
 from vifbind.host import Host, HostConfig
+from vifbind.sandbox import OvnCentral, Ovs
+
+from guests import Namespace, token
 
 NEEDED = ("ip", "nft", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovn-northd", "ping")
 

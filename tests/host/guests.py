@@ -6,10 +6,8 @@ import os
 import secrets
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 
-from daemons import run
+from vifbind import sandbox
 
 ECHO_SERVER = """
 import socket, sys
@@ -48,48 +46,8 @@ def token() -> str:
     return f"{os.getpid() % 100000}{secrets.token_hex(2)}"
 
 
-@dataclass
-class Namespace:
-    """A network namespace this test run created (and deletes)."""
-
-    name: str
-
-    @classmethod
-    def create(cls, name: str) -> Namespace:
-        run("ip", "netns", "add", name)
-        run("ip", "-n", name, "link", "set", "lo", "up")
-        return cls(name)
-
-    def delete(self) -> None:
-        subprocess.run(["ip", "netns", "del", self.name], capture_output=True, check=False)
-
-    def ip(self, *args: str, check: bool = True) -> str:
-        return run("ip", "-n", self.name, *args, check=check)
-
-    def exec(self, *args: str, check: bool = True) -> str:
-        return run(*args, netns=self.name, check=check)
-
-    def addr(self, address: str, dev: str = "eth0") -> None:
-        self.ip("addr", "add", address, "dev", dev)
-
-    def ping(
-        self, address: str, count: int = 2, timeout: float = 2, source: str | None = None
-    ) -> bool:
-        """Whether ``address`` answers (from ``source`` when given)."""
-        options = ["-I", source] if source else []
-        done = subprocess.run(
-            ["ip", "netns", "exec", self.name, "ping", "-c", str(count), "-i", "0.2",
-             "-W", str(timeout), *options, address],
-            capture_output=True, check=False, timeout=30,
-        )  # fmt: skip
-        return done.returncode == 0
-
-    def eventually_pings(self, address: str, timeout: float = 10) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.ping(address, count=1, timeout=1):
-                return True
-        return False
+class Namespace(sandbox.Namespace):
+    """A network namespace this test run created (and deletes), with traffic checks."""
 
     def tcp_echo(self, server: Namespace, address: str, port: int = 5001) -> bool:
         """Hold a TCP connection to ``server`` and echo 20 messages of 1.6 kB across it."""

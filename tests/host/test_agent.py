@@ -7,26 +7,22 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from daemons import wait_for
-from guests import Namespace
 
-from vifbind.client import Client
-from vifbind.host.agent import Agent, AgentSettings
+from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
 
+from agents import agent_of, guest_port
 from builders import VIFBIND, vxlan
+from fabric import underlay
+from guests import Namespace
 from harness import RunningService, serve_in_thread
 
 pytestmark = pytest.mark.e2e
-
-FAST = AgentSettings(heartbeat=5, reconcile_every=3, watch_wait=0.5)
 
 
 @pytest.fixture
@@ -34,27 +30,6 @@ def service(tmp_path: Path) -> Iterator[RunningService]:
     settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovs", "linuxbridge"))
     with serve_in_thread(settings) as running:
         yield running
-
-
-@contextmanager
-def agent_of(test_host: Any, service: RunningService) -> Iterator[Agent]:
-    """The host's agent, running in a thread until the block ends."""
-    token = service.token("agent", test_host.config.host)
-    client = Client(service.url, token)
-    agent = Agent(test_host.host, client, FAST)
-    stop = threading.Event()
-    thread = threading.Thread(target=agent.run, args=(stop.is_set,), daemon=True)
-    thread.start()
-    try:
-        yield agent
-    finally:
-        stop.set()
-        thread.join(timeout=20)
-        client.close()
-
-
-def guest_port(api: Client, network_id: str, guest: Namespace, ip: str) -> str:
-    return api.create_port(network_id, fixed_ips=[ip], device_id=guest.name).id
 
 
 def ovs_host(make_host: Callable[..., Any], name: str = "hv", ip: str = "198.51.100.1") -> Any:
@@ -253,3 +228,49 @@ def test_live_migration_between_an_ovn_host_and_a_linux_bridge_host(
             api.unbind(p, "ovnhv")
             wait_for(lambda: "eth0" not in migrating.ip("link"), what="the source's unplug")
             assert "eth1" in migrating.ip("link")
+
+
+def test_ovn_bindings_on_two_hosts_plugged_by_ovn_and_talking_over_geneve(
+    make_host: Callable[..., Any],
+    netns: Callable[[str], Namespace],
+    ovn: Any,
+    tag: str,
+    tmp_path: Path,
+) -> None:
+    """Two OVN hosts, each with its agent; the service's OVN northbound ports; the bindings
+    turn plugged from OVN's up; guests on one network talk across hosts, another network's
+    guest is apart, and a guest that changes its MAC is cut off."""
+    hosts = []
+    for i in (1, 2):
+        hv = make_host(f"ovn{i}", fail_mode="secure", tunnels={"geneve": f"198.51.100.{40 + i}"})
+        hosts.append(hv)
+    hosts[0].ns.ip("link", "add", "ul0", "mtu", "9000", "type", "veth",
+                   "peer", "name", "ul0", "netns", hosts[1].ns.name, "mtu", "9000")  # fmt: skip
+    for i, hv in enumerate(hosts, start=1):
+        underlay(hv, f"198.51.100.{40 + i}")
+        ovn.attach(hv.ovs, chassis=f"ch{i}-{tag}", encap_ip=f"198.51.100.{40 + i}")
+    a1, a2, b2 = netns("a1"), netns("a2"), netns("b2")
+    settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovn",), ovn_nb=ovn.nb)
+    with serve_in_thread(settings) as service:
+        api = service.client()
+        blue = api.create_network([{"type": "geneve", "segmentation_id": 700}])
+        red = api.create_network([{"type": "geneve", "segmentation_id": 701}])
+        plan = {
+            "ovn1": [(a1, blue.id, "203.0.113.41")],
+            "ovn2": [(a2, blue.id, "203.0.113.42"), (b2, red.id, "203.0.113.43")],
+        }
+        with agent_of(hosts[0], service), agent_of(hosts[1], service):
+            wait_for(lambda: len(api.list_hosts()) == 2, what="both reports")
+            for host_name, guests in plan.items():
+                for guest, network_id, ip in guests:
+                    port_id = guest_port(api, network_id, guest, ip)
+                    assert api.bind(port_id, host_name, check=True).backend == "ovn"
+                    assert api.wait_plugged(port_id, host_name, timeout=30).plugged
+                    guest.addr(f"{ip}/24")
+            assert a1.eventually_pings("203.0.113.42", timeout=20)
+            assert a1.tcp_echo(a2, "203.0.113.42")
+            assert not a1.ping("203.0.113.43", count=2, timeout=1), "networks must stay apart"
+            a1.ip("link", "set", "eth0", "address", "fa:16:3e:0f:99:99")
+            a1.ip("neigh", "flush", "dev", "eth0")
+            a2.ip("neigh", "flush", "dev", "eth0")
+            assert not a1.ping("203.0.113.42", count=2, timeout=1), "a changed MAC is dropped"

@@ -1,4 +1,4 @@
-"""Crash safety: ``vifbind agent`` killed with SIGKILL at random points of 50 plug/unplug
+"""Crash safety: ``vifbind agent`` killed with SIGKILL at random points of 100 plug/unplug
 cycles, restarted each time; once it has reconciled, the host holds exactly the bound ports —
 no orphan device, OVS port or nftables chain, none missing, none twice."""
 
@@ -15,18 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from daemons import wait_for
-from guests import Namespace
 
+from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
 
 from builders import VIFBIND, vxlan
+from guests import Namespace
 from harness import RunningService, serve_in_thread
 
 pytestmark = pytest.mark.e2e
 
 PORTS = 20
-CYCLES = 50
+CYCLES = 100  # issue 8 asks 100 (issue 4: 50)
 
 
 @pytest.fixture
@@ -121,4 +121,8 @@ def test_sigkill_at_random_points_leaves_nothing_behind(
         in_guests[port_id] = len(links)
     assert {p for p, n in in_guests.items() if n} == bound, "guest devices of the bound only"
     assert max(in_guests.values()) == 1, f"no guest has two devices: {in_guests}"
+    for port_id in set(ports) - bound:
+        assert api.list_bindings(port_id) == [], "an unbound port has no binding left"
+    for port_id in bound:
+        assert api.get_binding(port_id, "hv").plugged, "the service says what the host holds"
     assert "Traceback" not in (tmp_path / "agent.log").read_text()

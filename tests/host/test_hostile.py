@@ -7,12 +7,13 @@ that they reach the host unvalidated: the host must validate them again.
 from __future__ import annotations
 
 import pytest
-from bindings import HOST_ANTISPOOF, binding, bridge_vif, devname, ovs_vif, port_id
-from snapshot import host_state as snapshot
 
 from vifbind.contract import Binding
 from vifbind.contract.vifs.ovs import OvsDetails11, OvsVif11
 from vifbind.contract.vifs.vhostuser import VhostuserDetails11, VhostuserVif11
+
+from bindings import HOST_ANTISPOOF, binding, bridge_vif, devname, ovs_vif, port_id
+from snapshot import host_state as snapshot
 
 pytestmark = pytest.mark.e2e
 

@@ -10,12 +10,13 @@ import subprocess
 import sys
 
 import pytest
-from bindings import HOST_ANTISPOOF, binding, devname, port_id
 from frames import SNIFFER, mac_bytes
-from snapshot import host_state
 
 from vifbind.host.plugs.macvtap import macvtap_name
 from vifbind.host.plugs.vhostuser import vhostuser_port
+
+from bindings import HOST_ANTISPOOF, binding, devname, port_id
+from snapshot import host_state
 
 pytestmark = pytest.mark.e2e
 

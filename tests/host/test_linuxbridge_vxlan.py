@@ -8,9 +8,11 @@ import json
 import uuid
 
 import pytest
-from bindings import HOST_ANTISPOOF, binding, bridge_vif, port_id
 
-from vifbind.host.plugs.bridge import network_bridge, vxlan_device
+from vifbind.contract.vifs.bridge import network_bridge_name as network_bridge
+from vifbind.host.plugs.bridge import vxlan_device
+
+from bindings import HOST_ANTISPOOF, binding, bridge_vif, port_id
 
 pytestmark = pytest.mark.e2e
 

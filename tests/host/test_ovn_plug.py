@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from bindings import binding, ovs_vif, port_id
+from fabric import underlay
 
 pytestmark = pytest.mark.e2e
 
@@ -52,16 +54,6 @@ def test_ovn_claims_plugged_ports_and_port_security_drops_spoofing(make_host, ne
 
     assert hv.host.unplug(ports[0]).outcome == "unplugged"
     ovn.nbctl("--timeout=20", "wait-until", "Logical_Switch_Port", ports[0], "up=false")
-
-
-def underlay(hv, address: str) -> None:
-    """The host's Geneve endpoint: its underlay port on a netdev ``br-phy`` that carries the
-    tunnel address (the userspace datapath's native tunnelling routes through it)."""
-    hv.ovs.vsctl("add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev",
-                 "--", "add-port", "br-phy", "ul0")  # fmt: skip
-    hv.ns.ip("link", "set", "ul0", "up")
-    hv.ns.ip("addr", "add", f"{address}/24", "dev", "br-phy")
-    hv.ns.ip("link", "set", "br-phy", "mtu", "9000", "up")
 
 
 def test_two_hosts_over_geneve(make_host, netns, ovn, tag):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from bindings import binding, devname, ovs_vif, port_id
 
 pytestmark = pytest.mark.e2e

@@ -6,10 +6,11 @@ import json
 import socket
 
 import pytest
-from bindings import HOST_ALL, HOST_ANTISPOOF, binding, devname, ovs_vif, port_id
 from frames import arp_reply, received, vlan_tagged
 
-from vifbind.host.plugs.ovs import hybrid_names
+from vifbind.contract.vifs.ovs import hybrid_names
+
+from bindings import HOST_ALL, HOST_ANTISPOOF, binding, devname, ovs_vif, port_id
 
 pytestmark = pytest.mark.e2e
 

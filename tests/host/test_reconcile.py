@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+
 from bindings import HOST_ANTISPOOF, binding, devname, ovs_vif, port_id
 from snapshot import host_state as state
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from vifbind.contract import Binding
-from vifbind.host.plugs.ovs import hybrid_names
+from vifbind.contract.vifs.ovs import hybrid_names
 from vifbind.host.protections.rules import port_filter
 
 PORT = "5f1c0a52-8d0e-4c6f-9a57-2b8f3c1d9e07"

@@ -4,6 +4,8 @@
 from vifbind.cli import (  # noqa: F401
     agent,
     bindings,
+    demo,
+    doctor,
     hosts,
     negotiate,
     networks,

@@ -11,9 +11,12 @@ never unplugged for the service's sake — and the agent retries with a growing 
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from vifbind.client import Client
@@ -24,12 +27,6 @@ from vifbind.host.host import Host
 from vifbind.host.results import Outcome, PortResult
 
 log = logging.getLogger(__name__)
-
-# What the host acts on; a change to anything else (plugged, active, revision, the reasons)
-# needs no work on the host.
-VOLATILE = frozenset(
-    {"active", "plugged", "plugged_at", "plug_error", "revision", "decisions", "profile"}
-)
 
 
 @dataclass(frozen=True)
@@ -48,7 +45,7 @@ class AgentSettings:
 
 def content(binding: Binding) -> str:
     """What the host acts on in a binding, as a comparable string."""
-    return binding.model_dump_json(exclude=set(VOLATILE))
+    return json.dumps(binding.host_content(), sort_keys=True)
 
 
 @dataclass
@@ -89,6 +86,20 @@ class Agent:
                 finally:
                     self.waiting = False
                 delay = min(delay * 2, self.settings.retry_max)
+
+    @contextmanager
+    def in_thread(self) -> Iterator[Agent]:
+        """Run in a thread of this process until the block ends (the demo, tests)."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run, args=(stop.is_set,), name="vifbind-agent", daemon=True
+        )
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join(timeout=20)
 
     def step(self) -> None:
         """Report if due, wait for changes (or the next due task), act on them."""
@@ -218,6 +229,8 @@ class Agent:
                     plugged=plugged,
                     revision=binding.revision,
                     error=None if plugged else result.reason,
+                    # A refusal stands until the binding changes; a failure is retried.
+                    retrying=result.outcome == "failed",
                 )
             except (Conflict, NotFound) as exc:
                 # Decided again or removed meanwhile: the watch brings the news.

@@ -8,16 +8,11 @@ linuxbridge backend's data plane), named ``brq`` + the network id's first 11 cha
 from __future__ import annotations
 
 from vifbind.contract import Binding, VifBase
-from vifbind.contract.vifs.bridge import BridgeDetails10
+from vifbind.contract.vifs.bridge import BridgeDetails10, network_bridge_name
 from vifbind.errors import UnsafeVIF
 from vifbind.host.config import HostConfig
 from vifbind.host.layout import FilterPoint, Layout, LinkSpec, NetworkLayout, network_owner
 from vifbind.host.plugs.base import Plug, guest_link
-
-
-def network_bridge(network_id: str) -> str:
-    """The per-network bridge name (the linuxbridge backend's convention)."""
-    return ("brq" + network_id)[:14]
 
 
 def vxlan_device(vni: int) -> str:
@@ -32,7 +27,7 @@ def _network_bridge_wanted(binding: Binding, bridge: str, config: HostConfig) ->
         and binding.network_id is not None
         and segment is not None
         and segment.type == "vxlan"
-        and bridge == network_bridge(binding.network_id)
+        and bridge == network_bridge_name(binding.network_id)
     )
 
 

@@ -6,35 +6,14 @@ so that the host's packet filter sees the guest's frames (Neutron's ``qbr``/``qv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from vifbind.contract import Binding, VifBase
 from vifbind.contract.types import check_interface_name
-from vifbind.contract.vifs.ovs import OvsDetails10
+from vifbind.contract.vifs.ovs import OvsDetails10, hybrid_names
 from vifbind.errors import UnsafeVIF
 from vifbind.host.config import HostConfig
 from vifbind.host.layout import FilterPoint, Layout, LinkSpec, OvsPortSpec, Peer, port_owner
 from vifbind.host.ovsdb import OWNER_KEY
 from vifbind.host.plugs.base import Plug, guest_link
-
-
-@dataclass(frozen=True)
-class HybridNames:
-    """The devices of a hybrid plug, all derived from the guest device's name."""
-
-    bridge: str
-    bridge_end: str
-    ovs_end: str
-
-
-def hybrid_names(devname: str) -> HybridNames:
-    """``tapXXXX`` -> ``qbrXXXX`` (bridge), ``qvbXXXX`` (veth end on it), ``qvoXXXX`` (on OVS).
-
-    A name without the ``tap`` prefix keeps its whole self as the suffix, cut to fit 15 bytes.
-    """
-    suffix = devname[3:] if devname.startswith("tap") else devname
-    suffix = suffix[:12]
-    return HybridNames(f"qbr{suffix}", f"qvb{suffix}", f"qvo{suffix}")
 
 
 def ovs_external_ids(binding: Binding, interface_id: str) -> dict[str, str]:

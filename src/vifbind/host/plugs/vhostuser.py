@@ -6,7 +6,9 @@ and the binding is never reported plugged.
 
 from __future__ import annotations
 
+import os
 import posixpath
+import stat
 
 from vifbind.contract import Binding, VifBase
 from vifbind.contract.vifs.vhostuser import VhostuserDetails10
@@ -38,6 +40,18 @@ class VhostuserPlug(Plug):
             raise UnsafeVIF(
                 f"vif.details.socket_path: {details.socket_path!r} is not directly inside "
                 f"this host's vhost-user socket directory {directory!r}"
+            )
+        if os.path.islink(details.socket_path):
+            # OVS would follow it, perhaps to another guest's socket.
+            raise UnsafeVIF(
+                f"vif.details.socket_path: {details.socket_path!r} is a symbolic link; not "
+                "following it"
+            )
+        if os.path.lexists(details.socket_path) and not stat.S_ISSOCK(
+            os.lstat(details.socket_path).st_mode
+        ):
+            raise UnsafeVIF(
+                f"vif.details.socket_path: {details.socket_path!r} exists and is not a socket"
             )
         if details.ovs_bridge != config.integration_bridge:
             raise UnsafeVIF(
