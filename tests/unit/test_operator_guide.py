@@ -4,6 +4,7 @@ the service's options, the metric names, and what the example host configuration
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
 from pathlib import Path
@@ -16,6 +17,7 @@ from prometheus_client import generate_latest
 from vifbind import errors
 from vifbind.backends import registry
 from vifbind.cli import app
+from vifbind.client import Client
 from vifbind.contract import PROTECTIONS, HostReport, OvsFacts
 from vifbind.contract import errors as contract_errors
 from vifbind.contract.protections import MECHANISM_COVERS
@@ -327,3 +329,12 @@ def test_host_configuration_is_toml_or_json(tmp_path: Path, suffix: str) -> None
     else:
         path.write_text((REPO / "examples" / "host-cmp-17.toml").read_text())
     assert load_config(path) == example
+
+
+def test_clients_take_one_service_url_as_the_guide_says() -> None:
+    # The scale-out section tells operators to put replicas behind a load balancer because a
+    # client takes one URL; when the client learns several, that section must change.
+    assert "take one service URL" in "\n".join(
+        _section("## Scale-out: PostgreSQL and several replicas")
+    )
+    assert inspect.signature(Client).parameters["base_url"].annotation == "str"
