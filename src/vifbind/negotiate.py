@@ -227,7 +227,6 @@ def _assign_protections(
 ) -> tuple[Protections, HostMechanisms] | str:
     """Who enforces each required protection, or why this candidate leaves one unenforced."""
     required = required_protections(ctx.port)
-    allowed = vif.host_mechanisms()
     assigned: dict[ProtectionName, Enforcer] = {}
     mechanisms: dict[ProtectionName, str] = {}
     for name in PROTECTIONS:
@@ -238,6 +237,7 @@ def _assign_protections(
             assigned[name] = "network"
             continue
         reported = ctx.host.enforcement.get(name)
+        allowed = vif.host_mechanisms_for(name)
         usable = [m for m in reported if m in allowed and mechanism_covers(m, name)]
         if not usable:
             return (

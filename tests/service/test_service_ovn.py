@@ -80,3 +80,20 @@ def test_ovn_up_is_the_plugged_signal(
         time.sleep(0.05)
     kinds = [e.kind for e in api.events(port_id=port.id).events]
     assert kinds[-2:] == ["plugged", "unplugged"]
+
+
+def test_an_inactive_ovn_binding_is_plugged_by_its_host(ovn_service: RunningService) -> None:
+    """OVN's up tells nothing about which host holds the port: a migration's destination
+    (inactive) is plugged on its host's word; the active binding waits for OVN."""
+    api = ovn_service.client()
+    api.report_host(OVN_HOST)
+    api.report_host(OVN_HOST.model_copy(update={"host": "hv-2"}))
+    net = api.create_network([geneve(4444)])
+    port = api.create_port(net.id, fixed_ips=["192.0.2.44"])
+    source = api.bind(port.id, "hv-1")
+    destination = api.bind(port.id, "hv-2")
+    assert source.active and not destination.active
+    api.report_plugged(port.id, "hv-1", plugged=True, revision=source.revision)
+    api.report_plugged(port.id, "hv-2", plugged=True, revision=destination.revision)
+    assert not api.get_binding(port.id, "hv-1").plugged, "the active one waits for OVN's up"
+    assert api.get_binding(port.id, "hv-2").plugged, "the destination is plugged ahead"

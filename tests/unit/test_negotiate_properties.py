@@ -222,7 +222,7 @@ def check_invariants(binding: Binding, network: Network, port: Port, host: HostR
             assert enforcer == "off"
         if enforcer == "host":
             assert mechanism in host.enforcement.get(name)
-            assert mechanism in vif.host_mechanisms()
+            assert mechanism in vif.host_mechanisms_for(name)
             assert name in MECHANISM_COVERS[mechanism]
         else:
             assert mechanism is None

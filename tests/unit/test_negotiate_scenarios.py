@@ -437,3 +437,17 @@ def test_binding_carries_what_the_host_needs() -> None:
     assert (binding.fixed_ips, binding.device_id) == (["192.0.2.10"], "vm-blue-1")
     assert binding.active is True and binding.plugged is False and binding.revision == 0
     assert [d.outcome for d in binding.decisions].count("chosen") == 1
+
+
+def test_security_groups_are_never_left_to_a_filter_without_connection_state() -> None:
+    """A macvtap has no bridge where the host's stateful filter would see its frames: security
+    groups cannot be the host's job there, even on a host with nftables."""
+    binding = bind(network(vlan(101)), port(vnic_type="macvtap", security_groups=["web"]), host())
+    assert binding.status == "failed"
+    assert (
+        "security_groups must be enforced by the host (macvtap does not enforce it), but host "
+        "cmp-1 has no mechanism for it that acts on macvtap 1.0" in reasons(binding, "macvtap")
+    )
+    assert "usable on this attachment: none" in reasons(binding, "macvtap")
+    plain = bind(network(vlan(101)), port(vnic_type="macvtap"), host())
+    assert plain.status == "bound"

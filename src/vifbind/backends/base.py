@@ -88,7 +88,7 @@ def build(
     """Validate a VIF built from host facts; an invalid one becomes a rejection, not a crash.
 
     Host reports are validated on arrival, but names *derived* from them (a VLAN parent like
-    ``ens1f0np0.4000``, a socket path under a long directory) can still break the rules.
+    ``enp129s0f0np0.4000``, a socket path under a long directory) can still break the rules.
     """
     vif_type = str(vif_model.model_fields["type"].default)
     try:

@@ -33,6 +33,12 @@ class VifBase(Model):
         """
         return frozenset()
 
+    def host_mechanisms_for(self, protection: str) -> frozenset[str]:
+        """The host mechanisms that can enforce ``protection`` on this attachment; by default
+        every mechanism that can act on it (``MECHANISM_COVERS`` then says which protections
+        each mechanism covers)."""
+        return self.host_mechanisms()
+
     def summary(self) -> str:
         """One line a person can read in an explanation."""
         return f"{self.type} {self.version}"

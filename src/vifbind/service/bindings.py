@@ -167,9 +167,9 @@ def remove_all_of_port(tx: WriteTx, port_id: str) -> list[Binding]:
 def set_plugged(
     tx: WriteTx, decider: Decider, port_id: str, host: str, report: PluggedReport
 ) -> Binding:
-    """Record what the host did with the binding's current decision. For a backend whose
-    network signals plugged itself, the host's "plugged" is not enough (the network has not
-    claimed the port yet); only its failures are recorded."""
+    """Record what the host did with the binding's current decision. For the active binding of
+    a backend whose network signals plugged itself, the host's "plugged" is not enough (the
+    network has not claimed the port yet); only its failures are recorded."""
     ports.get_row(tx.session, port_id, lock=True)
     row = get_row(tx.session, port_id, host)
     if report.revision < row.decided_revision:
@@ -180,7 +180,10 @@ def set_plugged(
         )
     if report.plugged and row.status != "bound":
         raise Conflict(f"the binding of port {port_id} on {host} is {row.status}; nothing to plug")
-    if row.backend in decider.network_signalled:
+    if row.backend in decider.network_signalled and row.active:
+        # The active binding's plugged is the network's word (OVN's up). An inactive one —
+        # a migration's destination, plugged ahead — is the host's word: the network's signal
+        # tells nothing about which host holds the port.
         if report.plugged or report.error is None:
             return to_binding(row)
         changes = {"plug_error": report.error, "plug_retrying": report.retrying}

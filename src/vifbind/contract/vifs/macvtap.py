@@ -32,6 +32,11 @@ class MacvtapVif10(VifBase):
         # netdev egress hook sees them before they reach the parent.
         return frozenset({"nftables"})
 
+    def host_mechanisms_for(self, protection: str) -> frozenset[str]:
+        # Security groups need connection tracking; frames on a lone tap or macvtap never
+        # cross a bridge, where the host's stateful filter would see them.
+        return frozenset() if protection == "security_groups" else self.host_mechanisms()
+
     def summary(self) -> str:
         return f"macvtap {self.version} on {self.details.parent} ({self.details.mode})"
 

@@ -28,6 +28,11 @@ class TapVif10(VifBase):
     def host_mechanisms(self) -> frozenset[str]:
         return PACKET_FILTERS | {"nwfilter"}
 
+    def host_mechanisms_for(self, protection: str) -> frozenset[str]:
+        # Security groups need connection tracking; frames on a lone tap or macvtap never
+        # cross a bridge, where the host's stateful filter would see them.
+        return frozenset() if protection == "security_groups" else self.host_mechanisms()
+
 
 SPEC = VifTypeSpec(
     type="tap",
