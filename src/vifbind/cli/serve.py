@@ -72,7 +72,7 @@ def serve_command(
     """Run the network service."""
     import uvicorn
 
-    from vifbind.service.app import build_state, create_app
+    from vifbind.service.app import build_state, create_app, server_config
     from vifbind.service.bootstrap import ensure_admin_token
 
     address, port = parse_listen(listen)
@@ -85,7 +85,7 @@ def serve_command(
     typer.echo(f"vifbind: admin token {'created in' if created else 'in'} {token_path}", err=True)
     names = ", ".join(b.name for b in state.decider.backends) or "none"
     typer.echo(f"vifbind: serving on {address}:{port} with backends {names}", err=True)
-    uvicorn.run(create_app(state), host=address, port=port, log_level="warning", lifespan="on")
+    uvicorn.Server(server_config(create_app(state), address, port)).run()
 
 
 @db_app.command("upgrade")
