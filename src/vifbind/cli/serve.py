@@ -104,6 +104,15 @@ def token_create(
     role: Annotated[str, typer.Option(help="admin, compute, agent or reader.")],
     host: Annotated[str | None, typer.Option(help="The host an agent token is bound to.")] = None,
     name: Annotated[str, typer.Option(help="A note on what the token is for.")] = "",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            metavar="FILE",
+            help="Write the token to FILE, created readable by its owner only, instead of "
+            "printing it. An existing FILE is left alone.",
+        ),
+    ] = None,
     state_dir: StateDir = None,
     db: DbUrl = None,
 ) -> None:
@@ -111,13 +120,23 @@ def token_create(
     from vifbind.contract.types import check_hostname
     from vifbind.service import auth
     from vifbind.service.app import open_database
+    from vifbind.service.bootstrap import write_token_file
 
     if host is not None:
         try:
             host = check_hostname(host)
         except ValueError as exc:
             raise InvalidInput(f"--host: {exc}", field="host") from None
+    if output is not None and (output.exists() or output.is_symlink()):
+        raise InvalidInput(f"--output: {output} already exists", field="output")
     database = open_database(settings_from(state_dir, db))
     with database.write() as tx:
         token, _ = auth.create_token(tx.session, role, host, name, tx.now)
-    typer.echo(token)
+    if output is None:
+        typer.echo(token)
+        return
+    try:
+        write_token_file(output, token)
+    except OSError as exc:
+        raise InvalidInput(f"--output: {output}: {exc.strerror}", field="output") from None
+    typer.echo(f"vifbind: token written to {output}", err=True)
