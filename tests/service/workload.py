@@ -108,6 +108,13 @@ class Runner:
         self._url = url
         self._open.set()
 
+    def stop(self) -> None:
+        """Drop the requests not yet started and let the workers end."""
+        with self._changed:
+            self._queue.clear()
+        self._open.set()
+        self.join()
+
     def wait_done(self, count: int, timeout: float = 600) -> None:
         """Until ``count`` requests have ended (answered or cut off), or the queue is empty."""
         with self._changed:

@@ -99,6 +99,28 @@ def db_upgrade(state_dir: StateDir = None, db: DbUrl = None) -> None:
     )
 
 
+@db_app.command("backup")
+def db_backup(
+    output: Annotated[
+        Path, typer.Option("--output", metavar="FILE", help="The copy to write (a new file).")
+    ],
+    state_dir: StateDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Copy the SQLite database consistently, also while the service runs (a plain copy of the
+    file and its -wal during writes can be torn)."""
+    from vifbind.service.app import open_database
+
+    if output.exists() or output.is_symlink():
+        raise InvalidInput(f"--output: {output} already exists", field="output")
+    database = open_database(settings_from(state_dir, db))
+    try:
+        database.backup(output)
+    except OSError as exc:
+        raise InvalidInput(f"--output: {output}: {exc.strerror}", field="output") from None
+    typer.echo(f"vifbind: database copied to {output}", err=True)
+
+
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option(help="admin, compute, agent or reader.")],
