@@ -95,13 +95,13 @@ class Database:
             value: int = session.get_one(CounterRow, "revision").value
             return value
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration (safe to run from several replicas)."""
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+    def upgrade(self, target: str = "head") -> None:
+        """Bring the schema to the newest migration, or to ``target`` (safe to run from several
+        replicas)."""
+        config = migrations_config()
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, target)
 
     def backup(self, target: Path) -> None:
         """Copy an SQLite database, consistent even while the service writes (``VACUUM INTO``
@@ -128,6 +128,13 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def migrations_config() -> Config:
+    """Alembic's configuration of the service's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def _configure_sqlite(engine: Engine) -> None:
