@@ -1,6 +1,7 @@
 """The reliability checks themselves: a consistent history passes, and each kind of damage they
 exist to find — a lost acknowledged change, a resurrected binding, a change nobody asked for,
-two active bindings, a stored binding the log does not explain — is found."""
+two active bindings, a stored binding the log does not explain, a watcher that missed or
+invented a change — is found."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from vifbind.client import Client
 from vifbind.contract import Binding
-from vifbind.contract.api import Event, EventKind
+from vifbind.contract.api import Event, EventKind, HostBindings
 
 from builders import bind, host, network, port, vxlan
 from invariants import check_ledger, check_one_active_per_port, check_state_matches_log
+from watchers import Seen, Watcher, check_saw_the_log
 from workload import Answer, Kind, Ledger, Op
 
 BASE = bind(network(vxlan()), port(), host("cmp-1"), ["ovs"])
@@ -89,3 +92,28 @@ def test_two_active_bindings_and_unexplained_bindings_are_found() -> None:
         check_state_matches_log([*stored, binding(9, "cmp-9")], events)
     with pytest.raises(AssertionError, match="stored"):
         check_state_matches_log([binding(7, "cmp-2")], events)
+
+
+def watched(answers: list[tuple[int, int, bool, list[Binding]]]) -> Watcher:
+    """A watcher of cmp-2 that saw these (since, revision, complete, bindings) answers."""
+    watcher = Watcher(Client("http://127.0.0.1:9", "vbt_unused"), "cmp-2")
+    for since, revision, complete, bindings in answers:
+        answer = HostBindings(revision=revision, complete=complete, bindings=bindings)
+        watcher.seen.append(Seen(since, answer, "http://127.0.0.1:9", 0.0))
+    return watcher
+
+
+def test_a_watcher_that_missed_or_invented_a_change_is_found() -> None:
+    _, _, events = history()
+    inactive, active = events[1].binding, events[3].binding
+    in_steps = [(0, 1, True, []), (1, 4, False, [inactive]), (4, 5, False, [active])]
+    check_saw_the_log(watched(in_steps), events)
+    check_saw_the_log(watched([(0, 3, True, [inactive]), (3, 5, False, [active])]), events)
+    with pytest.raises(AssertionError, match="the log has"):
+        check_saw_the_log(watched([(0, 1, True, []), (1, 5, False, [inactive])]), events)
+    with pytest.raises(AssertionError):
+        check_saw_the_log(watched([(0, 1, True, []), (1, 3, False, [inactive])]), events)
+    with pytest.raises(AssertionError):
+        check_saw_the_log(watched([(0, 1, True, []), (2, 5, False, [active])]), events)
+    with pytest.raises(AssertionError):
+        check_saw_the_log(watched([(0, 5, True, [inactive])]), events)
