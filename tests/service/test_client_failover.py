@@ -32,23 +32,26 @@ class DyingReplica:
 
     def __init__(self) -> None:
         self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.1)
         self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
         self.requests: list[bytes] = []
+        self.closing = threading.Event()
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
 
     def _serve(self) -> None:
-        while True:
+        while not self.closing.is_set():
             try:
                 connection, _ = self.listener.accept()
-            except OSError:
-                return
+            except TimeoutError:
+                continue
             with connection:
                 self.requests.append(connection.recv(65536))
 
     def close(self) -> None:
-        self.listener.close()
+        self.closing.set()
         self.thread.join(timeout=5)
+        self.listener.close()
 
 
 @pytest.fixture
