@@ -195,20 +195,19 @@ class _BodyLimit:
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
             await too_large(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        size = 0
+        body = bytearray()
         while True:
             message = await receive()
             if message["type"] != "http.request":
-                break  # the client went away; the route will see the disconnect
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > MAX_BODY_BYTES:
+                break  # the client went away: the route sees that message
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY_BYTES:
                 await too_large(scope, receive, send)
                 return
             if not message.get("more_body", False):
+                message = {"type": "http.request", "body": bytes(body)}
                 break
-        pending: list[Message] = [{"type": "http.request", "body": b"".join(chunks)}]
+        pending: list[Message] = [message]
 
         async def replay() -> Message:
             return pending.pop() if pending else await receive()
