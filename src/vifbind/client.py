@@ -246,10 +246,18 @@ class Client:
         )
 
     def report_plugged(
-        self, port_id: str, host: str, *, plugged: bool, revision: int, error: str | None = None
+        self,
+        port_id: str,
+        host: str,
+        *,
+        plugged: bool,
+        revision: int,
+        error: str | None = None,
+        retrying: bool = False,
     ) -> Binding:
-        """Say whether the host plugged the binding's decision of ``revision`` (agents)."""
-        body = {"plugged": plugged, "revision": revision, "error": error}
+        """Say whether the host plugged the binding's decision of ``revision`` (agents); with
+        ``retrying``, the error is one the host will try to get past by itself."""
+        body = {"plugged": plugged, "revision": revision, "error": error, "retrying": retrying}
         return self._call(Binding, "PUT", f"/v1/ports/{port_id}/bindings/{host}/plugged", json=body)
 
     def explain(
@@ -285,7 +293,8 @@ class Client:
 
     def wait_plugged(self, port_id: str, host: str, timeout: float) -> Binding:
         """Block until the host reports the binding plugged; ``WaitTimeout`` after ``timeout``
-        seconds, ``BindingFailed`` if the binding fails or the host reports it cannot plug."""
+        seconds, ``BindingFailed`` if the binding fails or the host refuses it (an error the
+        host is retrying is waited out)."""
         deadline = time.monotonic() + timeout
         since = 0
         while True:
@@ -295,7 +304,7 @@ class Client:
                 return binding
             if binding.status == "failed":
                 raise BindingFailed(f"the binding of {port_id} on {host} failed", binding.decisions)
-            if binding.plug_error:
+            if binding.plug_error and not binding.plug_retrying:
                 raise BindingFailed(
                     f"host {host} cannot plug port {port_id}: {binding.plug_error}",
                     binding.decisions,

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from vifbind.contract.errors import ContractError
+from vifbind.contract.vifs import field_path
 
 
 class VifbindError(Exception):
@@ -92,6 +95,32 @@ class UnsupportedVifType(NotRenderable):
     """A VIF type that a hypervisor's renderer has no mapping for."""
 
 
+class UnsafeVIF(VifbindError):
+    """A binding the host refuses to act on: invalid, outside its own configuration, or aimed
+    at something vifbind does not own. Nothing on the host was changed."""
+
+
+class HostConfigError(InvalidInput):
+    """The host's own configuration file is missing or invalid; the message names the field."""
+
+
+class HostPrerequisiteMissing(VifbindError):
+    """Something this machine must have (root, a tool, a daemon, a kernel feature) is missing;
+    the message says what to install or run."""
+
+
+class PlugError(VifbindError):
+    """The host tried to plug or unplug a port and the system refused (netlink, OVSDB, nft)."""
+
+
+def validation_problems(exc: ValidationError, document: str = "(document)") -> list[str]:
+    """Each problem of a validation error as ``field.path: what is wrong``."""
+    return [
+        f"{field_path(err['loc']) or document}: " + err["msg"].removeprefix("Value error, ")
+        for err in exc.errors()
+    ]
+
+
 EXIT_CODES: dict[type[Exception], int] = {
     BindingFailed: 1,
     BindingNotBound: 1,
@@ -108,11 +137,15 @@ EXIT_CODES: dict[type[Exception], int] = {
     WaitTimeout: 8,
     BackendLoadError: 3,
     NotRenderable: 9,
+    UnsafeVIF: 10,
+    PlugError: 11,
+    HostPrerequisiteMissing: 12,
     VifbindError: 3,
 }
 """CLI exit code per error class (the most specific class wins): 1 no VIF (a failed binding),
 2 bad input, 4 unknown id, 5 conflict, 6 not allowed, 7 unreachable, 8 timeout, 9 the binding
-is valid but a hypervisor cannot express it, 3 anything else."""
+is valid but a hypervisor cannot express it, 10 the host refuses an unsafe binding, 11 the host
+could not plug, 12 a prerequisite of this machine is missing, 3 anything else."""
 
 HTTP_STATUSES: dict[type[Exception], int] = {
     InvalidInput: 422,

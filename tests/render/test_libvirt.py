@@ -15,7 +15,7 @@ import libvirt
 import pytest
 
 from vifbind.contract import Binding
-from vifbind.contract.vifs.ovs import hybrid_bridge_name
+from vifbind.contract.vifs.ovs import hybrid_names
 from vifbind.errors import (
     BindingNotBound,
     InvalidInput,
@@ -210,10 +210,10 @@ def test_vhostuser_queues_must_agree_with_the_vif() -> None:
 
 
 def test_hybrid_bridge_name_is_the_contracts() -> None:
-    assert hybrid_bridge_name("tap5f1c0a52-8d") == "qbr5f1c0a52-8d"
+    assert hybrid_names("tap5f1c0a52-8d").bridge == "qbr5f1c0a52-8d"
     element = render(LIBVIRT_CASES["ovs-hybrid"])
     source = element.find("source")
-    assert source is not None and source.get("bridge") == hybrid_bridge_name("tap5f1c0a52-8d")
+    assert source is not None and source.get("bridge") == hybrid_names("tap5f1c0a52-8d").bridge
 
 
 def test_direct_vf_needs_its_netdev_from_the_attachment() -> None:

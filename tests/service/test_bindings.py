@@ -200,3 +200,27 @@ def test_deleting_a_port_unbinds_it_for_the_host(service: RunningService) -> Non
     api.delete_port(port.id)
     last = api.events(port_id=port.id).events[-1]
     assert (last.kind, last.binding.status) == ("deleted", "unbound")
+
+
+def test_wait_plugged_waits_out_an_error_the_host_retries(service: RunningService) -> None:
+    api = service.client()
+    port = a_port(service)
+    api.report_host(host("cmp-1"))
+    binding = api.bind(port.id, "cmp-1")
+    failing = api.report_plugged(
+        port.id,
+        "cmp-1",
+        plugged=False,
+        revision=binding.revision,
+        error="OVSDB down",
+        retrying=True,
+    )
+    assert failing.plug_retrying and failing.plug_error == "OVSDB down"
+
+    def recovered() -> None:
+        time.sleep(0.3)
+        api.report_plugged(port.id, "cmp-1", plugged=True, revision=binding.revision)
+
+    threading.Thread(target=recovered).start()
+    done = api.wait_plugged(port.id, "cmp-1", timeout=10)
+    assert done.plugged and done.plug_error is None and not done.plug_retrying

@@ -159,3 +159,49 @@ def test_service_down_and_no_token(cli_service: RunningService) -> None:
     reader = cli_service.token("reader")
     forbidden = vifbind(cli_service, "network", "create", "x", "--segment", "vxlan:1", token=reader)
     one_line_error(forbidden, 6, "may not perform networks:write")
+
+
+def test_agent_needs_a_host_and_reports_an_unreachable_service(
+    cli_service: RunningService, tmp_path: Path
+) -> None:
+    one_line_error(vifbind(cli_service, "agent", "check"), 2, "--host")
+    config = tmp_path / "host.json"
+    config.write_text('{"host": "cmp-1", "ovsdb": "", "colour": 1}')
+    one_line_error(vifbind(cli_service, "agent", "check", "--config", str(config)), 2, "colour")
+    config.write_text('{"host": "cmp-1", "ovsdb": ""}')
+    down = vifbind(
+        None, "agent", "check", "--config", str(config), "--service",
+        f"http://127.0.0.1:{free_port()}", "--token", "x",
+    )  # fmt: skip
+    one_line_error(down, 7, "cannot reach the service")
+
+
+def test_bindings_watch_prints_changes_as_they_happen(cli_service: RunningService) -> None:
+    api = cli_service.client()
+    network = api.create_network([{"type": "vxlan", "segmentation_id": 21}])
+    port = api.create_port(network.id)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIFBIND_")}
+    env |= {"VIFBIND_SERVICE": cli_service.url, "VIFBIND_TOKEN": cli_service.admin_token}
+    watcher = subprocess.Popen(
+        [VIFBIND, "bindings", "--watch", "--port", port.id, "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        assert watcher.stdout is not None
+        assert watcher.stdout.readline().strip() == "[]"
+        api.bind(port.id, "cmp-1")
+        event = json.loads(_read_json_object(watcher.stdout))
+        assert (event["kind"], event["binding"]["port_id"]) == ("bound", port.id)
+    finally:
+        watcher.terminate()
+        watcher.wait(timeout=10)
+
+
+def _read_json_object(stream: Any) -> str:
+    """One pretty-printed JSON object from a line stream."""
+    lines = []
+    for line in stream:
+        lines.append(line)
+        if line.rstrip() == "}":
+            return "".join(lines)
+    raise AssertionError("stream ended: " + "".join(lines))

@@ -29,7 +29,7 @@ from vifbind.contract import (
     VnicType,
 )
 from vifbind.contract.host import PhysnetMapping
-from vifbind.contract.vifs import field_path
+from vifbind.errors import validation_problems
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def build(
     try:
         vif = vif_model.model_validate({"details": dict(details)})
     except ValidationError as exc:
-        problems = "; ".join(f"{field_path(err['loc'])}: {err['msg']}" for err in exc.errors())
+        problems = "; ".join(validation_problems(exc))
         return Rejection(f"cannot form a valid {vif_type} VIF: {problems}", vif_type)
     return Candidate(vif, segment, enforces, note)
 

@@ -21,12 +21,7 @@ from vifbind.backends.base import (
     tunnel_reason,
 )
 from vifbind.contract import Segment
-from vifbind.contract.vifs.bridge import BridgeVif10
-
-
-def network_bridge(ctx: BindContext) -> str:
-    """The per-network bridge name (``brq`` + the network id's first 11 characters)."""
-    return ("brq" + ctx.network.id)[:14]
+from vifbind.contract.vifs.bridge import BridgeVif10, network_bridge_name
 
 
 class LinuxBridgeBackend(Backend):
@@ -50,7 +45,7 @@ class LinuxBridgeBackend(Backend):
         segment = pick_segment(ctx, frozenset({"flat", "vlan", "vxlan"}), reach, self.name)
         if isinstance(segment, Rejection):
             return [segment]
-        bridge = network_bridge(ctx)
+        bridge = network_bridge_name(ctx.network.id)
         if segment.type == "flat":
             mapped = ctx.host.physnets[str(segment.physnet)].bridge
             bridge = mapped if mapped is not None else bridge

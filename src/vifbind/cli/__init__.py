@@ -2,7 +2,10 @@
 
 # Importing a command module registers its commands on the app.
 from vifbind.cli import (  # noqa: F401
+    agent,
     bindings,
+    demo,
+    doctor,
     hosts,
     negotiate,
     networks,

@@ -17,8 +17,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from vifbind.contract.errors import ContractError
-from vifbind.contract.vifs import field_path
-from vifbind.errors import InvalidInput, VifbindError, exit_code
+from vifbind.errors import InvalidInput, VifbindError, exit_code, validation_problems
 
 app = typer.Typer(
     name="vifbind",
@@ -35,12 +34,7 @@ JsonFile = Annotated[Path, typer.Option(metavar="FILE", help="JSON document ('-'
 
 def describe_validation_error(exc: ValidationError, source: str) -> str:
     """One line naming every invalid field of ``source`` and what is wrong with it."""
-    problems = []
-    for err in exc.errors():
-        where = field_path(err["loc"]) or "(document)"
-        message = err["msg"].removeprefix("Value error, ")
-        problems.append(f"{where}: {message}")
-    return f"{source}: " + "; ".join(problems)
+    return f"{source}: " + "; ".join(validation_problems(exc))
 
 
 def read_model(model: type[M], path: Path, option: str) -> M:

@@ -101,6 +101,10 @@ class PluggedReport(Model):
         description="Revision of the binding the host acted on; older decisions are refused.",
     )
     error: str | None = Field(default=None, max_length=2000, description="Why it is not plugged.")
+    retrying: bool = Field(
+        default=False,
+        description="The host will try again by itself (a system error, not a refusal).",
+    )
 
 
 class HostBindings(Record):

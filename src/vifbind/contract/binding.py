@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
@@ -53,6 +53,21 @@ class BindingProfile(Model):
     )
 
 
+VOLATILE_FIELDS = frozenset(
+    {
+        "active",
+        "plugged",
+        "plugged_at",
+        "plug_error",
+        "plug_retrying",
+        "revision",
+        "decisions",
+        "profile",
+    }
+)
+"""Fields of a binding the host does not act on: a change to them alone needs no work there."""
+
+
 class Binding(Record):
     """The decision for one (port, host); also the record the network service stores."""
 
@@ -89,7 +104,15 @@ class Binding(Record):
     plug_error: str | None = Field(
         default=None, description="Why the host could not plug it (it refused or failed)."
     )
+    plug_retrying: bool = Field(
+        default=False, description="The host will retry by itself: the error may pass."
+    )
     revision: int = Field(default=0, ge=0)
+
+    def host_content(self) -> dict[str, Any]:
+        """What the host acts on (everything but ``VOLATILE_FIELDS``), JSON-ready."""
+        content: dict[str, Any] = self.model_dump(mode="json", exclude=set(VOLATILE_FIELDS))
+        return content
 
     @model_validator(mode="after")
     def _consistent(self) -> Binding:

@@ -20,7 +20,7 @@ from vifbind.contract.vifs.dot1qbh import Dot1QbhVif10
 from vifbind.contract.vifs.hostdev_physical import HostdevPhysicalVif10
 from vifbind.contract.vifs.hw_veb import HwVebVif10
 from vifbind.contract.vifs.macvtap import MacvtapVif10
-from vifbind.contract.vifs.ovs import OvsVif10, OvsVif11, hybrid_bridge_name
+from vifbind.contract.vifs.ovs import OvsVif10, OvsVif11, hybrid_names
 from vifbind.contract.vifs.tap import TapVif10
 from vifbind.contract.vifs.vhostuser import VhostuserDetails11, VhostuserVif10, VhostuserVif11
 from vifbind.errors import InvalidInput, NotRenderable, UnsupportedNic
@@ -144,7 +144,7 @@ def _ovs(
     d = vif.details
     chosen = LIBVIRT.choose(nic)
     if d.hybrid:
-        source = _element("source", bridge=hybrid_bridge_name(d.devname))
+        source = _element("source", bridge=hybrid_names(d.devname).bridge)
         return _interface(
             "bridge", vif, binding, [source, _element("target", dev=d.devname)], chosen
         )

@@ -34,11 +34,6 @@ from vifbind.service.revisions import check_revision
 from vifbind.service.storage.database import WriteTx
 from vifbind.service.storage.tables import BindingRow, EventRow
 
-# What the host acts on; a re-decision that changes none of these keeps the plugged state.
-VOLATILE = frozenset(
-    {"active", "plugged", "plugged_at", "plug_error", "revision", "decisions", "profile"}
-)
-
 
 @dataclass(frozen=True)
 class Decider:
@@ -126,7 +121,10 @@ def redecide_port(tx: WriteTx, decider: Decider, port_id: str) -> list[Binding]:
         previous = to_binding(row)
         unusable = None if report is not None else _first_reason(previous)
         decided = decide(decider, network, port, row.host, report, unusable, previous.profile)
-        if _content(decided) != _content(previous) or decided.decisions != previous.decisions:
+        if (
+            decided.host_content() != previous.host_content()
+            or decided.decisions != previous.decisions
+        ):
             _store(tx, row, decided, report, active=row.active, kind="updated")
             changed.append(to_binding(row))
     return changed
@@ -185,12 +183,14 @@ def set_plugged(
     if row.backend in decider.network_signalled:
         if report.plugged or report.error is None:
             return to_binding(row)
-        _set(tx, row, {"plug_error": report.error}, kind="unplugged")
+        changes = {"plug_error": report.error, "plug_retrying": report.retrying}
+        _set(tx, row, changes, kind="unplugged")
         return to_binding(row)
-    changes: dict[str, Any] = {
+    changes = {
         "plugged": report.plugged,
         "plugged_at": tx.now,
         "plug_error": None if report.plugged else report.error,
+        "plug_retrying": not report.plugged and report.retrying,
     }
     _set(tx, row, changes, kind="plugged" if report.plugged else "unplugged")
     return to_binding(row)
@@ -215,7 +215,7 @@ def record_network_signal(tx: WriteTx, port_id: str, backend: str, plugged: bool
     target = network_signal_target(tx.session, port_id, backend, plugged)
     if target is None:
         return False
-    changes = {"plugged": plugged, "plugged_at": tx.now, "plug_error": None}
+    changes = {"plugged": plugged, "plugged_at": tx.now, "plug_error": None, "plug_retrying": False}
     _set(tx, target, changes, kind="plugged" if plugged else "unplugged")
     return True
 
@@ -302,7 +302,7 @@ def _store(
     kind: EventKind,
 ) -> None:
     previous = to_binding(row) if row.doc is not None else None
-    keep = previous is not None and _content(previous) == _content(decided)
+    keep = previous is not None and previous.host_content() == decided.host_content()
     binding = decided.model_copy(
         update={
             "active": active,
@@ -359,10 +359,6 @@ def _record_removal(tx: WriteTx, row: BindingRow) -> Binding:
 
 def _rows_of_port(session: Session, port_id: str) -> list[BindingRow]:
     return list(session.execute(select(BindingRow).where(BindingRow.port_id == port_id)).scalars())
-
-
-def _content(binding: Binding) -> dict[str, Any]:
-    return {k: v for k, v in binding.model_dump(mode="json").items() if k not in VOLATILE}
 
 
 def _first_reason(binding: Binding) -> str | None:

@@ -12,6 +12,13 @@ from vifbind.contract.types import BridgeName, InterfaceName
 from vifbind.contract.vif import VifBase, VifTypeSpec, VifVersion
 
 
+def network_bridge_name(network_id: str) -> str:
+    """The Linux bridge vifbind keeps per network (``brq`` + the network id's first 11
+    characters, as Neutron's linuxbridge agent names it): the linuxbridge backend names it in
+    the VIF, the host creates it, and both derive it here."""
+    return ("brq" + network_id)[:14]
+
+
 class BridgeDetails10(Model):
     """``bridge`` 1.0 details."""
 

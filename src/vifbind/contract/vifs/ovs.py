@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import Field
 
 from vifbind.contract.base import Model
 from vifbind.contract.protections import PACKET_FILTERS
-from vifbind.contract.types import BridgeName, InterfaceName, Uuid, check_interface_name
+from vifbind.contract.types import BridgeName, InterfaceName, Uuid
 from vifbind.contract.vif import AddedField, VifBase, VifTypeSpec, VifVersion
 
 
@@ -33,17 +34,25 @@ class OvsDetails11(OvsDetails10):
     )
 
 
-HYBRID_BRIDGE_PREFIX = "qbr"
+@dataclass(frozen=True)
+class HybridNames:
+    """The devices of a hybrid plug, all derived from the guest device's name."""
+
+    bridge: str
+    bridge_end: str
+    ovs_end: str
 
 
-def hybrid_bridge_name(devname: str) -> str:
-    """The per-port Linux bridge of a hybrid plug: ``qbr`` + ``devname`` after its 3-char prefix.
+def hybrid_names(devname: str) -> HybridNames:
+    """``tapXXXX`` -> ``qbrXXXX`` (the per-port bridge), ``qvbXXXX`` (veth end on it),
+    ``qvoXXXX`` (veth end on OVS), as in Neutron. A name without the ``tap`` prefix keeps its
+    whole self as the suffix, cut to fit 15 bytes.
 
-    The host agent (which creates the bridge) and the renderers (which attach the guest to it)
-    both derive it here, so that they cannot disagree; as in Neutron, ``tap5f1c0a52-8d`` sits on
-    ``qbr5f1c0a52-8d``.
+    The host agent (which creates these devices) and the renderers (which attach the guest to
+    the bridge) both derive them here, so that they cannot disagree.
     """
-    return check_interface_name(HYBRID_BRIDGE_PREFIX + devname[len(HYBRID_BRIDGE_PREFIX) :])
+    suffix = (devname[3:] if devname.startswith("tap") else devname)[:12]
+    return HybridNames(f"qbr{suffix}", f"qvb{suffix}", f"qvo{suffix}")
 
 
 class _OvsVif(VifBase):

@@ -4,11 +4,9 @@ a thread, or as ``vifbind serve`` processes), tokens per role."""
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,23 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-import uvicorn
 
-from vifbind.client import Client
-from vifbind.service import auth
-from vifbind.service.app import build_state, create_app, server_config
-from vifbind.service.bootstrap import ensure_admin_token
-from vifbind.service.settings import ServiceSettings
-from vifbind.service.state import ServiceState
+from vifbind.service.embedded import EmbeddedService, embedded_service, free_port
 
 VIFBIND = str(Path(sys.executable).with_name("vifbind"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -101,46 +86,9 @@ def postgres_cluster() -> Iterator[PostgresCluster]:
         shutil.rmtree(directory, ignore_errors=True)
 
 
-@dataclass
-class RunningService:
-    """A service answering on ``url``, with an admin client and a way to mint role tokens."""
-
-    url: str
-    state: ServiceState
-    admin_token: str
-
-    def token(self, role: str, host: str | None = None) -> str:
-        with self.state.db.write() as tx:
-            token, _ = auth.create_token(tx.session, role, host, f"test {role}", tx.now)
-        return token
-
-    def client(self, token: str | None = None, timeout: float = 30.0) -> Client:
-        return Client(self.url, token or self.admin_token, timeout=timeout)
-
-
-@contextmanager
-def serve_in_thread(settings: ServiceSettings) -> Iterator[RunningService]:
-    """A real uvicorn server for ``settings`` on a free port, in a thread of this process."""
-    state = build_state(settings)
-    token_path, _ = ensure_admin_token(state.db, settings.state_dir)
-    port = free_port()
-    server = uvicorn.Server(server_config(create_app(state), "127.0.0.1", port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the service did not start")
-        time.sleep(0.01)
-    try:
-        yield RunningService(
-            url=f"http://127.0.0.1:{port}",
-            state=state,
-            admin_token=token_path.read_text().strip(),
-        )
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
+RunningService = EmbeddedService
+"""A service running in this process (see ``vifbind.service.embedded``)."""
+serve_in_thread = embedded_service
 
 
 @dataclass

@@ -1,0 +1,254 @@
+"""The host agent: report this host, watch its bindings, make the host match, say so.
+
+One loop, one thread: long-poll the service for this host's bindings; a complete answer (the
+first one, or after the service lost track) reconciles the host to exactly those bindings,
+removing orphans; an incremental one plugs what changed, in one batch, and unplugs what went
+away. Every port's outcome is reported to the service (plugged, or why not) once per decision.
+The report is re-sent when the host's facts change and as a heartbeat; a full reconcile runs
+periodically to repair drift. When the service cannot be reached, the host is left as it is —
+never unplugged for the service's sake — and the agent retries with a growing delay.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from vifbind.client import Client
+from vifbind.contract import Binding, HostReport
+from vifbind.contract.api import HostBindings
+from vifbind.errors import Conflict, NotFound, ServiceUnavailable
+from vifbind.host.host import Host
+from vifbind.host.results import Outcome, PortResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """How often the agent talks to the service and repairs the host."""
+
+    heartbeat: float = 30.0
+    """Seconds between two reports at the most (keep it well under the service's report age)."""
+    reconcile_every: float = 60.0
+    """Seconds between two full reconciles (repair drift, remove orphans)."""
+    watch_wait: float = 25.0
+    """Seconds a watch request may be held by the service."""
+    retry_max: float = 10.0
+    """Longest wait between two attempts to reach the service."""
+
+
+def content(binding: Binding) -> str:
+    """What the host acts on in a binding, as a comparable string."""
+    return json.dumps(binding.host_content(), sort_keys=True)
+
+
+@dataclass
+class Agent:
+    """The agent of one host: ``run()`` until stopped, or ``step()`` once (tests)."""
+
+    host: Host
+    client: Client
+    settings: AgentSettings = field(default_factory=AgentSettings)
+    clock: Callable[[], float] = time.monotonic
+    desired: dict[str, Binding] = field(default_factory=dict)
+    peers: dict[str, list[str]] = field(default_factory=dict)
+    revision: int = 0
+    _reported: HostReport | None = None
+    _reported_at: float = float("-inf")
+    _reconciled_at: float = float("-inf")
+    _outcomes: dict[str, tuple[str, Outcome, str | None]] = field(default_factory=dict)
+    waiting: bool = False
+    """True while the agent only waits for the service: the one safe moment to interrupt it."""
+
+    @property
+    def name(self) -> str:
+        """The host this agent serves."""
+        return self.host.config.host
+
+    def run(self, stopping: Callable[[], bool] = lambda: False) -> None:
+        """Loop until ``stopping()``; service outages are waited out, never fatal."""
+        delay = 0.5
+        while not stopping():
+            try:
+                self.step()
+                delay = 0.5
+            except ServiceUnavailable as exc:
+                log.warning("%s; retrying in %.1f s", exc, delay)
+                self.waiting = True
+                try:
+                    time.sleep(delay)
+                finally:
+                    self.waiting = False
+                delay = min(delay * 2, self.settings.retry_max)
+
+    @contextmanager
+    def in_thread(self) -> Iterator[Agent]:
+        """Run in a thread of this process until the block ends (the demo, tests)."""
+        stop = threading.Event()
+        thread = threading.Thread(
+            target=self.run, args=(stop.is_set,), name="vifbind-agent", daemon=True
+        )
+        thread.start()
+        try:
+            yield self
+        finally:
+            stop.set()
+            thread.join(timeout=20)
+
+    def step(self) -> None:
+        """Report if due, wait for changes (or the next due task), act on them."""
+        now = self.clock()
+        self._report(now)
+        due = min(
+            self._reported_at + self.settings.heartbeat,
+            self._reconciled_at + self.settings.reconcile_every,
+        )
+        wait = max(0.0, min(self.settings.watch_wait, due - now))
+        self.waiting = True
+        try:
+            answer = self.client.watch_host(self.name, since=self.revision, wait=wait)
+        finally:
+            self.waiting = False
+        if answer.complete:
+            self._reconcile_to(answer)
+        else:
+            self._apply_changes(answer)
+        self.revision = answer.revision
+        if self.clock() - self._reconciled_at >= self.settings.reconcile_every:
+            self._reconcile()
+
+    # -- the host's report ----------------------------------------------------------------
+
+    def _report(self, now: float) -> None:
+        report = self.host.facts()
+        if report != self._reported or now - self._reported_at >= self.settings.heartbeat:
+            self.client.report_host(report)
+            if report != self._reported:
+                log.info("reported %s: %s", self.name, _summary(report))
+            self._reported, self._reported_at = report, now
+
+    # -- converging -----------------------------------------------------------------------
+
+    def _reconcile_to(self, answer: HostBindings) -> None:
+        """A complete answer: the host must hold exactly these bindings."""
+        self.desired = desired_from(answer.bindings)
+        self.peers = dict(answer.peers)
+        self._outcomes = {p: o for p, o in self._outcomes.items() if p in self.desired}
+        self._reconcile()
+
+    def _reconcile(self) -> None:
+        started = time.perf_counter()
+        report = self.host.reconcile(list(self.desired.values()), self.peers)
+        self._reconciled_at = self.clock()
+        if report.drift or report.removed:
+            log.info(
+                "reconciled %d ports in %.0f ms: %d drifted, removed %s",
+                len(self.desired),
+                1000 * (time.perf_counter() - started),
+                len(report.drift),
+                ", ".join(report.removed) or "nothing",
+            )
+        self._tell(report.results)
+
+    def _apply_changes(self, answer: HostBindings) -> None:
+        """An incremental answer: plug what changed (one batch), unplug what went away, and
+        redo the ports of networks whose tunnel peers moved."""
+        changed: dict[str, Binding] = {}
+        gone: list[str] = []
+        for binding in answer.bindings:
+            known = self.desired.get(binding.port_id)
+            if binding.status != "bound":
+                if known is not None:
+                    del self.desired[binding.port_id]
+                    gone.append(binding.port_id)
+                continue
+            self.desired[binding.port_id] = binding
+            if known is None or content(known) != content(binding):
+                changed[binding.port_id] = binding
+            else:
+                self._retell(binding)
+        moved = {
+            n
+            for n in set(answer.peers) | set(self.peers)
+            if answer.peers.get(n) != self.peers.get(n)
+        }
+        self.peers = dict(answer.peers)
+        for binding in self.desired.values():
+            if binding.network_id in moved:
+                changed.setdefault(binding.port_id, binding)
+        if changed:
+            started = time.perf_counter()
+            results = self.host.apply(list(changed.values()), self.peers)
+            log.info(
+                "applied %d ports in %.0f ms", len(changed), 1000 * (time.perf_counter() - started)
+            )
+            self._tell(results)
+        for port_id in gone:
+            result = self.host.unplug(port_id)
+            self._outcomes.pop(port_id, None)
+            if result.outcome == "failed":
+                log.warning("unplug of %s failed: %s", port_id, result.reason)
+
+    # -- telling the service ----------------------------------------------------------------
+
+    def _retell(self, binding: Binding) -> None:
+        """Say again what the host already did for an unchanged decision when the service's
+        record disagrees (the binding was removed and made again while nothing changed here)."""
+        known = self._outcomes.get(binding.port_id)
+        if known is None or known[0] != content(binding):
+            return
+        _, outcome, reason = known
+        if binding.plugged != (outcome == "plugged") or (
+            outcome != "plugged" and binding.plug_error != reason
+        ):
+            self._outcomes.pop(binding.port_id)
+            self._tell([PortResult(port_id=binding.port_id, outcome=outcome, reason=reason)])
+
+    def _tell(self, results: Iterable[PortResult]) -> None:
+        """Report each port's outcome once per decision (and again when it changes)."""
+        for result in results:
+            binding = self.desired.get(result.port_id)
+            if binding is None or result.outcome == "unplugged":
+                continue
+            key = (content(binding), result.outcome, result.reason)
+            if self._outcomes.get(result.port_id) == key and binding.plugged == (
+                result.outcome == "plugged"
+            ):
+                continue
+            plugged = result.outcome == "plugged"
+            try:
+                self.client.report_plugged(
+                    result.port_id,
+                    self.name,
+                    plugged=plugged,
+                    revision=binding.revision,
+                    error=None if plugged else result.reason,
+                    # A refusal stands until the binding changes; a failure is retried.
+                    retrying=result.outcome == "failed",
+                )
+            except (Conflict, NotFound) as exc:
+                # Decided again or removed meanwhile: the watch brings the news.
+                log.info("report on %s skipped: %s", result.port_id, exc)
+                continue
+            self._outcomes[result.port_id] = key
+            if not plugged:
+                log.warning(
+                    "port %s not plugged (%s): %s", result.port_id, result.outcome, result.reason
+                )
+
+
+def _summary(report: HostReport) -> str:
+    types = ", ".join(f"{t} {'/'.join(v)}" for t, v in sorted(report.vif_types.items()))
+    return f"{report.hypervisor}, vif types {types or 'none'}"
+
+
+def desired_from(bindings: Iterable[Binding]) -> dict[str, Binding]:
+    """The bindings a host must hold, by port: those bound to it, active or not (a migration's
+    destination is plugged ahead of its activation)."""
+    return {b.port_id: b for b in bindings if b.status == "bound"}

@@ -1,0 +1,351 @@
+"""The host: make it match the bindings it should have, and say per port how that went.
+
+Order of a plug, so that the guest forwards nothing unprotected: devices are created down and
+unenslaved (and marked); OVS ports are added in one transaction (the device exists first, or
+the port stays unusable for a while); the protections go in with one nftables batch; only then
+are devices enslaved and brought up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+from vifbind.contract import Binding, HostReport, OvsFacts
+from vifbind.errors import PlugError, UnsafeVIF
+from vifbind.host import guard, reconcile
+from vifbind.host.config import HostConfig
+from vifbind.host.facts import host_report
+from vifbind.host.guard import Vetted
+from vifbind.host.inventory import Inventory, take_inventory
+from vifbind.host.layout import NETWORK_OWNER_PREFIX, LinkSpec
+from vifbind.host.netlink import Netlink
+from vifbind.host.ovsdb import Ovsdb
+from vifbind.host.protections.nftables import Nftables
+from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
+from vifbind.host.results import PortResult, ReconcileReport
+
+Peers = Mapping[str, Collection[str]]
+"""Per network id, the tunnel endpoints of the other hosts that have ports on it."""
+
+
+class Host:
+    """This host's devices, Open vSwitch and nftables, driven from bindings."""
+
+    def __init__(self, config: HostConfig) -> None:
+        self.config = config
+        self._netns: Path | None = config.netns_path(config.netns) if config.netns else None
+        self._netlink = Netlink(self._netns)
+        self._nft = Nftables(self._netns)
+        self._ovsdb: Ovsdb | None = None
+
+    def close(self) -> None:
+        """Release the netlink socket and the OVSDB connection."""
+        self._netlink.close()
+        if self._ovsdb is not None:
+            self._ovsdb.close()
+            self._ovsdb = None
+
+    def __enter__(self) -> Host:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _ovs(self) -> Ovsdb | None:
+        if not self.config.ovsdb:
+            return None
+        if self._ovsdb is None:
+            self._ovsdb = Ovsdb(self.config.ovsdb, self.config.ovsdb_timeout)
+        return self._ovsdb
+
+    def _need_ovs(self) -> Ovsdb:
+        ovs = self._ovs()
+        if ovs is None:
+            raise PlugError("this host has no Open vSwitch configured (ovsdb is empty)")
+        return ovs
+
+    # -- discovery -----------------------------------------------------------------------
+
+    def facts(self) -> HostReport:
+        """What this host can plug and enforce (OVS, bridges, physnets, nftables, SR-IOV)."""
+        ovs_facts = None
+        try:
+            ovs = self._ovs()
+            datapath = ovs.bridge_datapath(self.config.integration_bridge) if ovs else None
+            if ovs is not None and datapath is not None:
+                ovs_facts = OvsFacts(
+                    bridge=self.config.integration_bridge,
+                    datapath_type="netdev" if datapath == "netdev" else "system",
+                    iface_types=ovs.iface_types(),
+                    vhostuser_socket_dir=self.config.vhostuser_socket_dir,
+                )
+        except PlugError:
+            ovs_facts = None
+        return host_report(self.config, ovs_facts, self._nft.works())
+
+    def inventory(self) -> Inventory:
+        """What is on the host now (devices, OVS interfaces, vifbind's chains)."""
+        return take_inventory(self._netlink, self._ovs(), self._nft)
+
+    # -- convergence ---------------------------------------------------------------------
+
+    def apply(self, desired: Sequence[Binding], peers: Peers | None = None) -> list[PortResult]:
+        """Plug (or repair) every binding of ``desired``; other ports are left alone."""
+        return self._converge(desired, peers, orphans=False)[1]
+
+    def reconcile(self, desired: Sequence[Binding], peers: Peers | None = None) -> ReconcileReport:
+        """Converge on exactly ``desired``: plug, repair, and remove what is orphaned."""
+        plan, results, removed = self._converge(desired, peers, orphans=True)
+        return ReconcileReport(drift=plan.drift(), results=results, removed=removed)
+
+    def check(self, desired: Sequence[Binding], peers: Peers | None = None) -> list[Drift]:
+        """What ``reconcile`` would change, changing nothing."""
+        inventory = self.inventory()
+        accepted, refused = self._vet(desired, inventory)
+        leftovers = [
+            Drift(subject=name, kind="orphan", detail="device left by an interrupted plug")
+            for name in self._netlink.leftovers()
+        ]
+        return reconcile.plan(accepted, inventory, peers, refused=refused).drift() + leftovers
+
+    def unplug(self, port_id: str) -> PortResult:
+        """Remove everything vifbind created for ``port_id``; succeed when it is already gone.
+
+        Only this port's chain is read from the ruleset (by name), never the other ports'.
+        """
+        try:
+            ovs = self._ovs()
+            chain = self._nft.chain(port_id)
+            found = Inventory(
+                links={link.name: link for link in self._netlink.links()},
+                ovs={i.name: i for i in ovs.interfaces()} if ovs is not None else {},
+                chains={port_id: chain} if chain is not None else {},
+            )
+            changed = self._remove_ports([port_id], found)
+        except PlugError as exc:
+            return PortResult(port_id=port_id, outcome="failed", reason=str(exc), changed=True)
+        finally:
+            self._netlink.release_guests()
+        return PortResult(port_id=port_id, outcome="unplugged", changed=bool(changed))
+
+    def _vet(
+        self, desired: Sequence[Binding], inventory: Inventory
+    ) -> tuple[list[Vetted], list[tuple[str, str]]]:
+        vetted: list[Vetted] = []
+        refused: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for binding in desired:
+            port_id = str(getattr(binding, "port_id", "?"))
+            if port_id in seen:
+                refused.append((port_id, "port_id: the port is listed twice"))
+                continue
+            seen.add(port_id)
+            try:
+                vetted.append(guard.vet(binding, self.config, inventory))
+            except UnsafeVIF as exc:
+                refused.append((port_id, str(exc)))
+        return vetted, refused
+
+    def _converge(
+        self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
+    ) -> tuple[Plan, list[PortResult], list[str]]:
+        try:
+            return self._converge_once(desired, peers, orphans=orphans)
+        finally:
+            self._netlink.release_guests()
+
+    def _converge_once(
+        self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
+    ) -> tuple[Plan, list[PortResult], list[str]]:
+        for name in self._netlink.leftovers():
+            # Only this object creates vbnew… devices, one plug at a time: any seen between
+            # two plugs was left by a plug that was interrupted (a crash, a SIGKILL).
+            self._netlink.delete(name)
+        inventory = self.inventory()
+        accepted, refused = self._vet(desired, inventory)
+        plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
+        removed = self._remove_ports(list(plan.orphan_ports), inventory)
+        for network_id in plan.orphan_networks:
+            self._remove_network(network_id)
+            removed.append(f"network {network_id}")
+        replugged = [p.vetted.port_id for p in plan.ports if p.action == "replug"]
+        self._remove_ports(replugged, inventory)
+        failed: dict[str, str] = {}
+        network_failed = self._apply_networks(plan.networks)
+        to_plug = [p.vetted for p in plan.ports if p.action in ("plug", "replug")]
+        for vetted in to_plug:
+            network = vetted.layout.network
+            if network is not None and network.network_id in network_failed:
+                failed[vetted.port_id] = network_failed[network.network_id]
+        failed |= self._plug(
+            [v for v in to_plug if v.port_id not in failed],
+            [p for p in plan.ports if p.action == "repair"],
+        )
+        results = [PortResult(port_id=p, outcome="refused", reason=r) for p, r in refused]
+        for port in plan.ports:
+            port_id = port.vetted.port_id
+            if port_id in failed:
+                results.append(
+                    PortResult(
+                        port_id=port_id, outcome="failed", reason=failed[port_id], changed=True
+                    )
+                )
+            else:
+                results.append(
+                    PortResult(port_id=port_id, outcome="plugged", changed=port.action != "keep")
+                )
+        return plan, results, removed
+
+    def _plug(self, new: list[Vetted], repairs: list[PortPlan]) -> dict[str, str]:
+        """Plug ``new`` and repair ``repairs`` in place; return failures by port."""
+        failed: dict[str, str] = {}
+        created: list[Vetted] = []
+        for vetted in new:
+            try:
+                for link in vetted.layout.links:
+                    self._netlink.create(link, self.config.netns_dir)
+                created.append(vetted)
+            except (PlugError, OSError) as exc:
+                failed[vetted.port_id] = str(exc)
+        with_ovs = [v for v in created if v.layout.ovs is not None]
+        with_ovs += [r.vetted for r in repairs if r.ovs]
+        if with_ovs:
+            failed |= self._add_ovs_ports(with_ovs)
+        alive = [v for v in created if v.port_id not in failed]
+        refilter = [r.vetted for r in repairs if r.rules and r.vetted.port_id not in failed]
+        filters = [
+            (v.filter, v.layout.filter)
+            for v in alive + refilter
+            if v.filter is not None and v.layout.filter is not None
+        ]
+        stale = [v.port_id for v in refilter if v.filter is None]
+        try:
+            self._nft.remove([c for p in stale if (c := self._nft.chain(p)) is not None])
+            self._nft.install(filters)
+        except (PlugError, OSError) as exc:
+            failed |= {v.port_id: str(exc) for v in alive + refilter}
+        opening = [(v, v.layout.links) for v in alive]
+        opening += [(r.vetted, r.links) for r in repairs]
+        for vetted, links in opening:
+            if vetted.port_id in failed:
+                continue
+            try:
+                for link in links:
+                    self._netlink.open(link, self.config.netns_dir)
+            except (PlugError, OSError) as exc:
+                failed[vetted.port_id] = str(exc)
+        undo = [v.port_id for v in new if v.port_id in failed]
+        if undo:
+            self._remove_ports(undo, self.inventory())
+        return failed
+
+    def _add_ovs_ports(self, vetted: list[Vetted]) -> dict[str, str]:
+        specs = [v.layout.ovs for v in vetted if v.layout.ovs is not None]
+        try:
+            ovs = self._need_ovs()
+            types = {s.type for s in specs if s.type}
+            missing = types - set(ovs.iface_types())
+            if missing:
+                # Fail before touching OVS when vswitchd cannot create the interface type.
+                lacking = {
+                    v.port_id: f"Open vSwitch here cannot create {v.layout.ovs.type} interfaces "
+                    f"(its interface types: {', '.join(ovs.iface_types())})"
+                    for v in vetted
+                    if v.layout.ovs is not None and v.layout.ovs.type in missing
+                }
+                rest = [v for v in vetted if v.port_id not in lacking]
+                return lacking | (self._add_ovs_ports(rest) if rest else {})
+            ovs.add_ports(specs)
+            found = {iface.name: iface for iface in ovs.interfaces()}
+        except PlugError as exc:
+            return {v.port_id: str(exc) for v in vetted}
+        failed = {}
+        for v in vetted:
+            spec = v.layout.ovs
+            assert spec is not None
+            iface = found.get(spec.name)
+            if iface is None or iface.ofport is None or iface.ofport < 0:
+                error = iface.error if iface is not None else "interface vanished"
+                failed[v.port_id] = f"Open vSwitch could not open {spec.name}: {error}"
+        return failed
+
+    def _apply_networks(self, plans: Sequence[NetworkPlan]) -> dict[str, str]:
+        failed = {}
+        for net in plans:
+            try:
+                self._apply_network(net)
+            except (PlugError, OSError) as exc:
+                failed[net.layout.network_id] = f"network {net.layout.network_id}: {exc}"
+        return failed
+
+    def _apply_network(self, net: NetworkPlan) -> None:
+        netns_dir = self.config.netns_dir
+        for link in net.recreate:
+            self._netlink.delete(link.name)
+        fresh: list[LinkSpec] = [*net.create, *net.recreate]
+        for link in fresh:
+            self._netlink.create(link, netns_dir)
+        for link in net.mtu:
+            self._netlink.set_mtu(link.name, link.mtu)
+        vxlan = net.layout.vxlan.name
+        for peer in net.remove_peers:
+            self._netlink.remove_flood_peer(vxlan, peer)
+        for peer in net.add_peers:
+            self._netlink.add_flood_peer(vxlan, peer)
+        # The network bridge carries no guest before its ports are opened, so it opens first.
+        for link in (net.layout.bridge, net.layout.vxlan):
+            if link in fresh or link in net.reopen:
+                self._netlink.open(link, netns_dir)
+
+    # -- removal -------------------------------------------------------------------------
+
+    def _remove_ports(self, port_ids: Sequence[str], inventory: Inventory) -> list[str]:
+        """Remove every marked device, OVS port and chain of ``port_ids``; return those that
+        had something."""
+        if not port_ids:
+            return []
+        touched = set()
+        ovs_names = [i.name for p in port_ids for i in inventory.port_interfaces(p)]
+        if ovs_names:
+            self._need_ovs().del_ports(ovs_names)
+            touched |= {i.owner for i in inventory.ovs.values() if i.name in ovs_names}
+        links = [link for p in port_ids for link in inventory.port_links(p)]
+        networks = {
+            link.master
+            for link in links
+            if link.master
+            and inventory.links.get(link.master) is not None
+            and inventory.links[link.master].alias.startswith(NETWORK_OWNER_PREFIX)
+        }
+        # Bridges last, so that a bridge never outlives its ports' isolation.
+        for link in sorted(links, key=lambda s: s.kind == "bridge"):
+            self._netlink.delete(link.name)
+            touched.add(link.alias.removeprefix("vifbind:"))
+        chains = [inventory.chains[p] for p in port_ids if p in inventory.chains]
+        self._nft.remove(chains)
+        touched |= {c.port_id for c in chains}
+        for bridge in networks:
+            self._remove_network_if_unused(bridge)
+        return [p for p in port_ids if p in touched]
+
+    def _remove_network_if_unused(self, bridge: str) -> None:
+        links = self._netlink.links()
+        mark = next((link.alias for link in links if link.name == bridge), None)
+        if mark is None:
+            return
+        users = [link for link in links if link.master == bridge and link.alias != mark]
+        if not users:
+            self._remove_network(mark.removeprefix(NETWORK_OWNER_PREFIX))
+
+    def _remove_network(self, network_id: str) -> None:
+        mark = NETWORK_OWNER_PREFIX + network_id
+        owned = [link for link in self._netlink.links() if link.alias == mark]
+        for link in sorted(owned, key=lambda s: s.kind == "bridge"):
+            self._netlink.delete(link.name)

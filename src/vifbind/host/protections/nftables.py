@@ -1,0 +1,337 @@
+"""nftables enforcement: one table per family owned by vifbind, one atomic ``nft -j`` batch per
+change, one chain per port found by name.
+
+Layout (``bridge vifbind``): the base chain ``from_guests`` (prerouting) jumps through the map
+``guest_out`` (device -> ``jump o-<port>``) into the port's own chain, so that adding or removing
+a port touches one map element and one chain, never the other ports' rules. A macvtap's frames
+never cross a bridge: its chain ``o-<port>`` in ``netdev vifbind`` is a base chain on the
+device's egress hook. Security groups use the bridge's connection tracking through
+br_netfilter: ``to_guests`` marks frames bound for a port in ``sg_ports`` and the ``inet
+vifbind`` forward chain lets marked frames through only when they belong to a connection the
+guest's side opened (established/related), plus neighbour discovery and DHCP replies.
+
+The first rule of every port chain is a counter whose comment records the device and a digest
+of what is enforced, so that inventory finds the port's device and notices drift.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from vifbind.errors import PlugError
+from vifbind.host.layout import FilterPoint
+from vifbind.host.namespaces import run_in
+from vifbind.host.protections.rules import (
+    ACCEPT,
+    DHCP6_CLIENT_PORT,
+    DHCP6_SERVER_PORT,
+    DHCP_CLIENT_PORT,
+    DHCP_SERVER_PORT,
+    DROP,
+    Expr,
+    PortFilter,
+)
+
+TABLE = "vifbind"
+SG_MARK = 0x10000000
+"""Packet mark bit of frames bound for a port whose security groups the host enforces."""
+_COMMENT = re.compile(r"vifbind dev=(\S+) sum=(\S+) sg=([01])")
+
+Family = Literal["bridge", "netdev"]
+
+
+@dataclass(frozen=True)
+class ChainState:
+    """A port's chain as found in the ruleset."""
+
+    port_id: str
+    family: Family
+    device: str
+    digest: str
+    security_groups: bool
+
+
+def chain_name(port_id: str) -> str:
+    """The name of ``port_id``'s chain (in either family)."""
+    return f"o-{port_id}"
+
+
+def _port_of(chain: str) -> str | None:
+    return chain[2:] if chain.startswith("o-") else None
+
+
+class Nftables:
+    """vifbind's tables in one network namespace (``None``: the agent's own)."""
+
+    def __init__(self, netns: Path | None) -> None:
+        self.netns = netns
+
+    def works(self) -> bool:
+        """Whether ``nft`` runs here (it is the host's only enforcement mechanism)."""
+        try:
+            self._nft(["list", "tables"])
+        except OSError:
+            return False
+        return True
+
+    def _nft(self, args: list[str], batch: dict[str, Any] | None = None) -> Any:
+        if batch is not None:
+            out = run_in(self.netns, ["nft", "-j", "-f", "-"], json.dumps(batch))
+        else:
+            out = run_in(self.netns, ["nft", "-j", *args])
+        return json.loads(out) if out.strip() else {}
+
+    def chains(self) -> dict[str, ChainState]:
+        """Every port chain vifbind has, by port id."""
+        found: dict[str, ChainState] = {}
+        for family in ("bridge", "netdev"):
+            try:
+                listing = self._nft(["list", "table", family, TABLE])
+            except OSError as exc:
+                if "No such file" in str(exc):
+                    continue
+                raise PlugError(f"nft: {exc}") from None
+            found |= _parse_chains(family, listing)
+        return found
+
+    def chain(self, port_id: str) -> ChainState | None:
+        """``port_id``'s chain, read by name alone."""
+        for family in ("bridge", "netdev"):
+            try:
+                listing = self._nft(["list", "chain", family, TABLE, chain_name(port_id)])
+            except OSError as exc:
+                if "No such file" in str(exc):
+                    continue
+                raise PlugError(f"nft: {exc}") from None
+            state = _parse_chains(family, listing).get(port_id)
+            if state is not None:
+                return state
+        return None
+
+    def install(self, filters: Sequence[tuple[PortFilter, FilterPoint]]) -> None:
+        """Install (or replace) the chains of ``filters`` in one atomic batch."""
+        if not filters:
+            return
+        replaced = [s for f, _ in filters if (s := self.chain(f.port_id)) is not None]
+        commands: list[dict[str, Any]] = _removal(replaced)
+        if any(point.family == "bridge" for _, point in filters):
+            commands += _bridge_base()
+        if any(point.family == "netdev" for _, point in filters):
+            commands.append({"add": {"table": {"family": "netdev", "name": TABLE}}})
+        if any(f.security_groups for f, _ in filters):
+            # The bridge hands IP frames to the inet hooks (and their connection tracking)
+            # only when asked to; a per-namespace setting.
+            run_in(
+                self.netns,
+                [
+                    "sysctl",
+                    "-qw",
+                    "net.bridge.bridge-nf-call-iptables=1",
+                    "net.bridge.bridge-nf-call-ip6tables=1",
+                ],
+            )
+            commands += _security_group_base()
+        for port, point in filters:
+            commands += _port_commands(port, point)
+        self._apply(commands)
+
+    def remove(self, chains: Sequence[ChainState]) -> None:
+        """Remove ``chains`` (and their map and set elements) in one batch."""
+        if chains:
+            self._apply(_removal(chains))
+
+    def _apply(self, commands: list[dict[str, Any]]) -> None:
+        try:
+            self._nft([], {"nftables": commands})
+        except OSError as exc:
+            raise PlugError(f"nft batch refused: {exc}") from None
+
+
+def _parse_chains(family: Family, listing: Any) -> dict[str, ChainState]:
+    found: dict[str, ChainState] = {}
+    for item in listing.get("nftables", []):
+        rule = item.get("rule")
+        if rule is None or (port := _port_of(rule["chain"])) is None or port in found:
+            continue
+        match = _COMMENT.fullmatch(rule.get("comment", ""))
+        if match is not None:
+            found[port] = ChainState(
+                port, family, match.group(1), match.group(2), match.group(3) == "1"
+            )
+    return found
+
+
+def _bridge_base() -> list[dict[str, Any]]:
+    table = {"family": "bridge", "table": TABLE}
+    return [
+        {"add": {"table": {"family": "bridge", "name": TABLE}}},
+        {"add": {"map": {**table, "name": "guest_out", "type": "ifname", "map": "verdict"}}},
+        {"add": {"set": {**table, "name": "sg_ports", "type": "ifname"}}},
+        {
+            "add": {
+                "chain": {
+                    **table,
+                    "name": "from_guests",
+                    "type": "filter",
+                    "hook": "prerouting",
+                    "prio": -200,
+                    "policy": "accept",
+                }
+            }
+        },
+        {"flush": {"chain": {**table, "name": "from_guests"}}},
+        {
+            "add": {
+                "rule": {
+                    **table,
+                    "chain": "from_guests",
+                    "expr": [{"vmap": {"key": {"meta": {"key": "iifname"}}, "data": "@guest_out"}}],
+                }
+            }
+        },
+        {
+            "add": {
+                "chain": {
+                    **table,
+                    "name": "to_guests",
+                    "type": "filter",
+                    "hook": "forward",
+                    # before br_netfilter hands the frame to the inet hooks (priority 0)
+                    "prio": -10,
+                    "policy": "accept",
+                }
+            }
+        },
+        {"flush": {"chain": {**table, "name": "to_guests"}}},
+        {
+            "add": {
+                "rule": {
+                    **table,
+                    "chain": "to_guests",
+                    "expr": [
+                        _match("==", {"meta": {"key": "oifname"}}, "@sg_ports"),
+                        {"mangle": {"key": {"meta": {"key": "mark"}}, "value": _or_mark()}},
+                    ],
+                }
+            }
+        },
+    ]
+
+
+def _or_mark() -> Expr:
+    return {"|": [{"meta": {"key": "mark"}}, SG_MARK]}
+
+
+def _match(op: str, left: Expr, right: Any) -> Expr:
+    return {"match": {"op": op, "left": left, "right": right}}
+
+
+def _security_group_base() -> list[dict[str, Any]]:
+    table = {"family": "inet", "table": TABLE}
+    marked = _match("==", {"&": [{"meta": {"key": "mark"}}, SG_MARK]}, SG_MARK)
+    rules: list[list[Expr]] = [
+        [marked, _match("in", {"ct": {"key": "state"}}, ["established", "related"]), ACCEPT],
+        [
+            marked,
+            _match(
+                "==",
+                {"payload": {"protocol": "icmpv6", "field": "type"}},
+                {
+                    "set": [
+                        "nd-neighbor-solicit",
+                        "nd-neighbor-advert",
+                        "nd-router-advert",
+                        "mld-listener-query",
+                    ]
+                },
+            ),
+            ACCEPT,
+        ],
+        [marked, *_udp(DHCP_SERVER_PORT, DHCP_CLIENT_PORT), ACCEPT],
+        [marked, *_udp(DHCP6_SERVER_PORT, DHCP6_CLIENT_PORT), ACCEPT],
+        [marked, DROP],
+    ]
+    return [
+        {"add": {"table": {"family": "inet", "name": TABLE}}},
+        {
+            "add": {
+                "chain": {
+                    **table,
+                    "name": "security_groups",
+                    "type": "filter",
+                    "hook": "forward",
+                    "prio": 0,
+                    "policy": "accept",
+                }
+            }
+        },
+        {"flush": {"chain": {**table, "name": "security_groups"}}},
+        *({"add": {"rule": {**table, "chain": "security_groups", "expr": r}}} for r in rules),
+    ]
+
+
+def _udp(sport: int, dport: int) -> list[Expr]:
+    return [
+        _match("==", {"payload": {"protocol": "udp", "field": "sport"}}, sport),
+        _match("==", {"payload": {"protocol": "udp", "field": "dport"}}, dport),
+    ]
+
+
+def _port_commands(port: PortFilter, point: FilterPoint) -> list[dict[str, Any]]:
+    family = point.family
+    table = {"family": family, "table": TABLE}
+    name = chain_name(port.port_id)
+    chain: dict[str, Any] = {**table, "name": name}
+    if family == "netdev":
+        chain |= {
+            "type": "filter",
+            "hook": point.hook,
+            "dev": port.device,
+            "prio": 0,
+            "policy": "accept",
+        }
+    comment = f"vifbind dev={port.device} sum={port.digest()} sg={int(port.security_groups)}"
+    commands: list[dict[str, Any]] = [
+        {"add": {"chain": chain}},
+        {
+            "add": {
+                "rule": {**table, "chain": name, "expr": [{"counter": None}], "comment": comment}
+            }
+        },
+    ]
+    commands += [
+        {"add": {"rule": {**table, "chain": name, "expr": rule}}} for rule in port.out_rules()
+    ]
+    if family == "bridge":
+        element = [[port.device, {"jump": {"target": name}}]]
+        commands.append({"add": {"element": {**table, "name": "guest_out", "elem": element}}})
+        if port.security_groups:
+            commands.append(
+                {"add": {"element": {**table, "name": "sg_ports", "elem": [port.device]}}}
+            )
+    return commands
+
+
+def _removal(states: Sequence[ChainState]) -> list[dict[str, Any]]:
+    commands: list[dict[str, Any]] = []
+    for state in states:
+        table = {"family": state.family, "table": TABLE}
+        if state.family == "bridge":
+            commands.append(
+                {"delete": {"element": {**table, "name": "guest_out", "elem": [state.device]}}}
+            )
+            if state.security_groups:
+                commands.append(
+                    {"delete": {"element": {**table, "name": "sg_ports", "elem": [state.device]}}}
+                )
+        name = chain_name(state.port_id)
+        commands += [
+            {"flush": {"chain": {**table, "name": name}}},
+            {"delete": {"chain": {**table, "name": name}}},
+        ]
+    return commands
