@@ -3,9 +3,13 @@ a thread, or as ``vifbind serve`` processes), tokens per role."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +54,36 @@ class PostgresCluster:
 def postgres_bindir() -> Path | None:
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return candidates[-1].parent if candidates else None
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """A private cluster (trust auth, free port, private socket directory), removed after;
+    needs root (it runs as the postgres user)."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL is not installed (Debian's postgresql package)")
+    directory = Path(tempfile.mkdtemp(prefix="vifbind-pg-"))
+    shutil.chown(directory, "postgres")
+    port = free_port()
+
+    def as_postgres(*command: str) -> None:
+        subprocess.run(
+            ["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True
+        )
+
+    as_postgres(str(bindir / "initdb"), "-D", f"{directory}/data", "-A", "trust", "-U", "postgres")
+    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
+    options += " -c max_connections=300"
+    as_postgres(
+        str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-o", options,
+        "-l", f"{directory}/log", "-w", "start",
+    )  # fmt: skip
+    try:
+        yield PostgresCluster(directory=directory, port=port, bindir=bindir)
+    finally:
+        as_postgres(str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-m", "immediate", "stop")
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 RunningService = EmbeddedService

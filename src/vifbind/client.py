@@ -4,12 +4,15 @@ Answers come back as contract models; every failure is one of vifbind's typed er
 (``NotFound``, ``Conflict``, ``Unauthorized``, ``Forbidden``, ``InvalidInput``,
 ``ServiceUnavailable``), and a binding that could not be made raises ``BindingFailed`` with its
 decisions when asked to (``bind(..., check=True)``).
+
+Given several service URLs (replicas sharing one database), the client fails over: a request
+that cannot reach one replica goes to the next, and the one that answered is used from then on.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 import httpx
@@ -49,26 +52,40 @@ ERRORS: dict[int, type[VifbindError]] = {
 }
 """Exception per HTTP status; any other 4xx is ``InvalidInput``, a 5xx ``ServiceUnavailable``."""
 
+REPEATABLE = frozenset({"GET", "HEAD", "OPTIONS", "PUT"})
+"""Methods sent again to the next replica even when the connection broke after the request
+went out: repeating them changes nothing. A POST or DELETE is sent to the next replica only
+when the previous one could not be connected to at all, so it is never applied twice."""
+
 
 class Client:
-    """One connection pool to one service; safe to share between threads."""
+    """One connection pool to the service — one URL, or several replicas' URLs tried in turn;
+    safe to share between threads."""
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Sequence[str],
         token: str,
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        urls = [base_url] if isinstance(base_url, str) else list(base_url)
+        if not urls:
+            raise InvalidInput("base_url: no service URL given", field="base_url")
+        self.base_urls = tuple(url.rstrip("/") for url in urls)
+        self._current = 0
         self._timeout = timeout
         self._http = httpx.Client(
-            base_url=self.base_url,
             headers={"Authorization": f"Bearer {token}"},
             timeout=timeout,
             transport=transport,
         )
+
+    @property
+    def base_url(self) -> str:
+        """The service URL requests go to first: the one that answered last."""
+        return self.base_urls[self._current]
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -335,22 +352,36 @@ class Client:
         **options: Any,
     ) -> httpx.Response:
         headers = {"If-Match": str(revision)} if revision is not None else {}
-        try:
-            response = self._http.request(
-                method,
-                path,
-                headers=headers,
-                timeout=timeout if timeout is not None else self._timeout,
-                **options,
-            )
-        except httpx.HTTPError as exc:
-            detail = str(exc) or type(exc).__name__
-            raise ServiceUnavailable(
-                f"cannot reach the service at {self.base_url}: {detail}"
-            ) from exc
-        if response.status_code < 400:
-            return response
-        raise _error_of(response)
+        first = self._current
+        failures: list[str] = []
+        for step in range(len(self.base_urls)):
+            index = (first + step) % len(self.base_urls)
+            url = self.base_urls[index]
+            try:
+                response = self._http.request(
+                    method,
+                    url + path,
+                    headers=headers,
+                    timeout=timeout if timeout is not None else self._timeout,
+                    **options,
+                )
+            except httpx.HTTPError as exc:
+                failures.append(f"{url}: {str(exc) or type(exc).__name__}")
+                if not _may_repeat(method, exc):
+                    break
+                continue
+            self._current = index
+            if response.status_code < 400:
+                return response
+            raise _error_of(response)
+        raise ServiceUnavailable(f"cannot reach the service at {'; '.join(failures)}")
+
+
+def _may_repeat(method: str, error: httpx.HTTPError) -> bool:
+    """Whether a request that failed this way may go to the next replica."""
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return True
+    return isinstance(error, httpx.TransportError) and method.upper() in REPEATABLE
 
 
 def _error_of(response: httpx.Response) -> VifbindError:

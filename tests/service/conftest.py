@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +17,8 @@ from harness import (
     PostgresCluster,
     RunningService,
     ServeProcess,
-    free_port,
     postgres_bindir,
+    postgres_cluster,
     serve_in_thread,
 )
 from ovn_fixtures import Hypervisor, OvnCentral, require_ovn
@@ -30,30 +27,10 @@ from ovn_fixtures import Hypervisor, OvnCentral, require_ovn
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """A private cluster (trust auth, free port, private socket directory), removed after."""
-    bindir = postgres_bindir()
-    if bindir is None or os.geteuid() != 0:
+    if postgres_bindir() is None or os.geteuid() != 0:
         pytest.skip("PostgreSQL tests need root and Debian's postgresql package")
-    directory = Path(tempfile.mkdtemp(prefix="vifbind-pg-"))
-    shutil.chown(directory, "postgres")
-    port = free_port()
-
-    def as_postgres(*command: str) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True
-        )
-
-    as_postgres(str(bindir / "initdb"), "-D", f"{directory}/data", "-A", "trust", "-U", "postgres")
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-    options += " -c max_connections=300"
-    as_postgres(
-        str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-o", options,
-        "-l", f"{directory}/log", "-w", "start",
-    )  # fmt: skip
-    try:
-        yield PostgresCluster(directory=directory, port=port, bindir=bindir)
-    finally:
-        as_postgres(str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-m", "immediate", "stop")
-        shutil.rmtree(directory, ignore_errors=True)
+    with postgres_cluster() as cluster:
+        yield cluster
 
 
 @pytest.fixture

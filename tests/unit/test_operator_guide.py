@@ -331,10 +331,9 @@ def test_host_configuration_is_toml_or_json(tmp_path: Path, suffix: str) -> None
     assert load_config(path) == example
 
 
-def test_clients_take_one_service_url_as_the_guide_says() -> None:
-    # The scale-out section tells operators to put replicas behind a load balancer because a
-    # client takes one URL; when the client learns several, that section must change.
-    assert "take one service URL" in "\n".join(
+def test_clients_take_several_service_urls_as_the_guide_says() -> None:
+    # The scale-out section tells operators to give clients every replica's URL.
+    assert "take several service URLs" in "\n".join(
         _section("## Scale-out: PostgreSQL and several replicas")
     )
-    assert inspect.signature(Client).parameters["base_url"].annotation == "str"
+    assert "Sequence[str]" in str(inspect.signature(Client).parameters["base_url"].annotation)

@@ -25,7 +25,8 @@ ServiceUrl = Annotated[
     typer.Option(
         "--service",
         envvar="VIFBIND_SERVICE",
-        help=f"Service URL (default {DEFAULT_SERVICE}).",
+        help=f"Service URL (default {DEFAULT_SERVICE}); replicas' URLs separated by commas "
+        "are tried in turn.",
         show_default=False,
     ),
 ]
@@ -51,7 +52,10 @@ errors = Console(stderr=True)
 
 def connect(service: str | None, token: str | None, token_file: Path | None) -> Client:
     """A client of the service named by flags, environment, or the local defaults."""
-    return Client(service or DEFAULT_SERVICE, token or read_token(token_file))
+    urls = [url.strip() for url in (service or DEFAULT_SERVICE).split(",") if url.strip()]
+    if not urls:
+        raise InvalidInput(f"--service: {service!r} names no URL", field="service")
+    return Client(urls, token or read_token(token_file))
 
 
 def read_token(path: Path | None) -> str:

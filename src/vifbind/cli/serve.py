@@ -72,7 +72,7 @@ def serve_command(
     """Run the network service."""
     import uvicorn
 
-    from vifbind.service.app import build_state, create_app
+    from vifbind.service.app import build_state, create_app, server_config
     from vifbind.service.bootstrap import ensure_admin_token
 
     address, port = parse_listen(listen)
@@ -85,7 +85,7 @@ def serve_command(
     typer.echo(f"vifbind: admin token {'created in' if created else 'in'} {token_path}", err=True)
     names = ", ".join(b.name for b in state.decider.backends) or "none"
     typer.echo(f"vifbind: serving on {address}:{port} with backends {names}", err=True)
-    uvicorn.run(create_app(state), host=address, port=port, log_level="warning", lifespan="on")
+    uvicorn.Server(server_config(create_app(state), address, port)).run()
 
 
 @db_app.command("upgrade")
@@ -99,11 +99,42 @@ def db_upgrade(state_dir: StateDir = None, db: DbUrl = None) -> None:
     )
 
 
+@db_app.command("backup")
+def db_backup(
+    output: Annotated[
+        Path, typer.Option("--output", metavar="FILE", help="The copy to write (a new file).")
+    ],
+    state_dir: StateDir = None,
+    db: DbUrl = None,
+) -> None:
+    """Copy the SQLite database consistently, also while the service runs (a plain copy of the
+    file and its -wal during writes can be torn)."""
+    from vifbind.service.app import open_database
+
+    if output.exists() or output.is_symlink():
+        raise InvalidInput(f"--output: {output} already exists", field="output")
+    database = open_database(settings_from(state_dir, db))
+    try:
+        database.backup(output)
+    except OSError as exc:
+        raise InvalidInput(f"--output: {output}: {exc.strerror}", field="output") from None
+    typer.echo(f"vifbind: database copied to {output}", err=True)
+
+
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option(help="admin, compute, agent or reader.")],
     host: Annotated[str | None, typer.Option(help="The host an agent token is bound to.")] = None,
     name: Annotated[str, typer.Option(help="A note on what the token is for.")] = "",
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            metavar="FILE",
+            help="Write the token to FILE, created readable by its owner only, instead of "
+            "printing it. An existing FILE is left alone.",
+        ),
+    ] = None,
     state_dir: StateDir = None,
     db: DbUrl = None,
 ) -> None:
@@ -111,13 +142,23 @@ def token_create(
     from vifbind.contract.types import check_hostname
     from vifbind.service import auth
     from vifbind.service.app import open_database
+    from vifbind.service.bootstrap import write_token_file
 
     if host is not None:
         try:
             host = check_hostname(host)
         except ValueError as exc:
             raise InvalidInput(f"--host: {exc}", field="host") from None
+    if output is not None and (output.exists() or output.is_symlink()):
+        raise InvalidInput(f"--output: {output} already exists", field="output")
     database = open_database(settings_from(state_dir, db))
     with database.write() as tx:
         token, _ = auth.create_token(tx.session, role, host, name, tx.now)
-    typer.echo(token)
+    if output is None:
+        typer.echo(token)
+        return
+    try:
+        write_token_file(output, token)
+    except OSError as exc:
+        raise InvalidInput(f"--output: {output}: {exc.strerror}", field="output") from None
+    typer.echo(f"vifbind: token written to {output}", err=True)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -33,6 +34,9 @@ from vifbind.service.storage.database import Database
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_HEAD_BYTES = 64 * 1024
+"""Request line and headers together; uvicorn's httptools parser would buffer any size, so the
+service runs on h11, which refuses a longer head with 400."""
 
 
 def enabled_backends(settings: ServiceSettings) -> list[str]:
@@ -114,6 +118,19 @@ def create_app(state: ServiceState) -> FastAPI:
     return app
 
 
+def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
+    """How uvicorn serves the app: on h11 with the request head bounded by ``MAX_HEAD_BYTES``."""
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        lifespan="on",
+        http="h11",
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+    )
+
+
 def _error(status: int, kind: str, message: str, field: str | None = None) -> JSONResponse:
     return JSONResponse(
         status_code=status, content={"error": {"type": kind, "message": message, "field": field}}
@@ -161,7 +178,10 @@ def _install_error_answers(app: FastAPI) -> None:
 
 
 class _BodyLimit:
-    """Refuse request bodies over ``MAX_BODY_BYTES`` with 413, declared or streamed."""
+    """Refuse request bodies over ``MAX_BODY_BYTES`` with 413, declared or streamed.
+
+    The body is read here, before any route sees it: a limit enforced while a route reads would
+    surface inside FastAPI's body parsing, which turns every error into a bare 400."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -170,23 +190,29 @@ class _BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        too_large = _error(413, "InvalidInput", f"body: larger than {MAX_BODY_BYTES} bytes")
         declared = dict(scope.get("headers", [])).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
-            await _error(413, "InvalidInput", f"body: larger than {MAX_BODY_BYTES} bytes")(
-                scope, receive, send
-            )
+            await too_large(scope, receive, send)
             return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
+        body = bytearray()
+        while True:
             message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > MAX_BODY_BYTES:
-                raise InvalidInput(f"body: larger than {MAX_BODY_BYTES} bytes")
-            return message
+            if message["type"] != "http.request":
+                break  # the client went away: the route sees that message
+            body += message.get("body", b"")
+            if len(body) > MAX_BODY_BYTES:
+                await too_large(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                message = {"type": "http.request", "body": bytes(body)}
+                break
+        pending: list[Message] = [message]
 
-        await self.app(scope, limited, send)
+        async def replay() -> Message:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
 
 
 class _Timing:

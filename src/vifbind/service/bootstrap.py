@@ -40,7 +40,13 @@ def ensure_admin_token(db: Database, state_dir: Path) -> tuple[Path, bool]:
         return path, False
     with db.write() as tx:
         token, _ = auth.create_token(tx.session, "admin", None, ADMIN_TOKEN_FILE, tx.now)
+    write_token_file(path, token)
+    return path, True
+
+
+def write_token_file(path: Path, token: str) -> None:
+    """Write ``token`` to a new file readable by its owner only. An existing file (or symlink)
+    is never written through: ``FileExistsError``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
-    return path, True

@@ -15,7 +15,7 @@ import uvicorn
 from vifbind.client import Client
 from vifbind.errors import ServiceUnavailable
 from vifbind.service import auth
-from vifbind.service.app import build_state, create_app
+from vifbind.service.app import build_state, create_app, server_config
 from vifbind.service.bootstrap import ensure_admin_token
 from vifbind.service.settings import ServiceSettings
 from vifbind.service.state import ServiceState
@@ -54,9 +54,7 @@ def embedded_service(settings: ServiceSettings) -> Iterator[EmbeddedService]:
     state = build_state(settings)
     token_path, _ = ensure_admin_token(state.db, settings.state_dir)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(state), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(server_config(create_app(state), "127.0.0.1", port))
     thread = threading.Thread(target=server.run, name="vifbind-service", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -8,6 +8,8 @@ the other replicas about each committed revision with ``NOTIFY``.
 
 from __future__ import annotations
 
+import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,6 +22,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from vifbind.errors import InvalidInput
 from vifbind.service.storage.tables import CounterRow
 
 NOTIFY_CHANNEL = "vifbind_events"
@@ -92,17 +95,46 @@ class Database:
             value: int = session.get_one(CounterRow, "revision").value
             return value
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration (safe to run from several replicas)."""
-        config = Config()
-        config.set_main_option("script_location", str(MIGRATIONS))
+    def upgrade(self, target: str = "head") -> None:
+        """Bring the schema to the newest migration, or to ``target`` (safe to run from several
+        replicas)."""
+        config = migrations_config()
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, target)
+
+    def backup(self, target: Path) -> None:
+        """Copy an SQLite database, consistent even while the service writes (``VACUUM INTO``
+        reads one snapshot); the copy is a new file readable by its owner only. A plain copy
+        of the database file and its ``-wal`` taken during writes can be torn."""
+        if self.dialect != "sqlite":
+            raise InvalidInput(
+                f"db backup: copies SQLite databases; back up {self.dialect} with its own tools "
+                "(pg_dump)"
+            )
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        source = self.engine.url.database
+        # VACUUM cannot run in the transaction the engine's connections always open.
+        connection = sqlite3.connect(str(source), isolation_level=None)
+        try:
+            connection.execute("VACUUM INTO ?", (str(target),))
+        except sqlite3.Error:
+            target.unlink()
+            raise
+        finally:
+            connection.close()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+
+
+def migrations_config() -> Config:
+    """Alembic's configuration of the service's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
 
 
 def _configure_sqlite(engine: Engine) -> None:
