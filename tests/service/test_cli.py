@@ -130,11 +130,21 @@ NOWHERE = "00000000-0000-4000-8000-000000000009"
     [
         (("port", "show", NOWHERE), 4, ("does not exist",)),
         (("port", "show", "not-a-uuid"), 2, ("port_id", "not a UUID")),
+        (("port", "delete", NOWHERE), 4, ("does not exist",)),
+        (("network", "show", NOWHERE), 4, ("does not exist",)),
+        (("network", "delete", NOWHERE), 4, ("does not exist",)),
         (("network", "create", "x", "--segment", "gre:5"), 2, ("--segment", "'gre:5'")),
         (("port", "create", "--network", NOWHERE, "--mac", "01:00:5e:00:00:01"), 2, ("multicast",)),
+        (("host", "show", "cmp-404"), 4, ("has never reported",)),
         (("bind", NOWHERE, "--host", "cmp-1"), 4, ("does not exist",)),
+        (("unbind", NOWHERE, "--host", "cmp-1"), 4, ("does not exist",)),
+        (("activate", NOWHERE, "--host", "cmp-1"), 4, ("does not exist",)),
+        (("explain", NOWHERE, "--host", "cmp-1"), 4, ("does not exist",)),
+        (("bindings", "--port", NOWHERE), 4, ("does not exist",)),
+        (("bindings", "--host", "bad host"), 2, ("host", "not a host name")),
+        (("bind", NOWHERE, "--host", "cmp-1", "--report", "/nonexistent.json"), 2, ("--report",)),
     ],
-)  # fmt: skip
+)
 def test_errors_are_one_line_with_an_exit_code(
     cli_service: RunningService, args: tuple[str, ...], code: int, words: tuple[str, ...]
 ) -> None:
