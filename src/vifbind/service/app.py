@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vifbind import __version__
 from vifbind.backends import registry
+from vifbind.contract.api import ErrorBody
 from vifbind.contract.vifs import field_path
 from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_status
 from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
@@ -34,6 +35,20 @@ from vifbind.service.storage.database import Database
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": description}
+    for status, description in (
+        (401, "No token, or an unknown one"),
+        (403, "The token's role does not allow this"),
+        (404, "An id in the path does not exist"),
+        (409, "A stale If-Match revision, or a conflict with the current state"),
+        (413, "The body is too large"),
+        (422, "Invalid input; the message and field name what is wrong"),
+        (503, "The database or OVN northbound is unavailable; retry"),
+    )
+}
+"""Every error answer has the same body, documented on every route."""
 MAX_HEAD_BYTES = 64 * 1024
 """Request line and headers together; uvicorn's httptools parser would buffer any size, so the
 service runs on h11, which refuses a longer head with 400."""
@@ -111,7 +126,7 @@ def create_app(state: ServiceState) -> FastAPI:
     )
     app.state.vifbind = state
     for module in (networks, ports, hosts, bindings, events, meta, tokens):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=ERROR_RESPONSES)
     _install_error_answers(app)
     app.add_middleware(_Timing, state=state)
     app.add_middleware(_BodyLimit)
