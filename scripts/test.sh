@@ -7,10 +7,10 @@ scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff check" >&2
-ruff check src tests
+ruff check src tests testbed
 echo "== ruff format --check" >&2
-ruff format --check src tests
-echo "== mypy --strict src" >&2
-mypy --strict src
+ruff format --check src tests testbed
+echo "== mypy --strict src testbed" >&2
+mypy --strict src testbed
 echo "== pytest" >&2
 pytest "$@"

@@ -3,57 +3,29 @@ tests get private OVN daemons (see ovn_fixtures)."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from testbed.postgres import PostgresCluster, missing_prerequisite, private_cluster
+from testbed.serve import ServeProcess
 from vifbind.service.ovn import OvnNorthbound
 from vifbind.service.settings import ServiceSettings
 
-from harness import (
-    PostgresCluster,
-    RunningService,
-    ServeProcess,
-    free_port,
-    postgres_bindir,
-    serve_in_thread,
-)
+from harness import RunningService, serve_in_thread
 from ovn_fixtures import Hypervisor, OvnCentral, require_ovn
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """A private cluster (trust auth, free port, private socket directory), removed after."""
-    bindir = postgres_bindir()
-    if bindir is None or os.geteuid() != 0:
-        pytest.skip("PostgreSQL tests need root and Debian's postgresql package")
-    directory = Path(tempfile.mkdtemp(prefix="vifbind-pg-"))
-    shutil.chown(directory, "postgres")
-    port = free_port()
-
-    def as_postgres(*command: str) -> None:
-        subprocess.run(
-            ["runuser", "-u", "postgres", "--", *command], check=True, capture_output=True
-        )
-
-    as_postgres(str(bindir / "initdb"), "-D", f"{directory}/data", "-A", "trust", "-U", "postgres")
-    options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off"
-    options += " -c max_connections=300"
-    as_postgres(
-        str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-o", options,
-        "-l", f"{directory}/log", "-w", "start",
-    )  # fmt: skip
-    try:
-        yield PostgresCluster(directory=directory, port=port, bindir=bindir)
-    finally:
-        as_postgres(str(bindir / "pg_ctl"), "-D", f"{directory}/data", "-m", "immediate", "stop")
-        shutil.rmtree(directory, ignore_errors=True)
+    why = missing_prerequisite()
+    if why is not None:
+        pytest.skip(f"PostgreSQL tests: {why}")
+    with private_cluster({"fsync": "off", "max_connections": "300"}) as cluster:
+        yield cluster
 
 
 @pytest.fixture

@@ -1,72 +1,23 @@
-"""Test harness of the service: a private PostgreSQL cluster, a real service on a free port (in
-a thread, or as ``vifbind serve`` processes), tokens per role."""
+"""Test harness of the service: a real service on a free port in a thread of the test process,
+tokens per role. (Private PostgreSQL clusters and ``vifbind serve`` processes: ``testbed``.)"""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-import httpx
 import uvicorn
 
+from testbed.tcp import free_port
 from vifbind.client import Client
 from vifbind.service import auth
 from vifbind.service.app import build_state, create_app
 from vifbind.service.bootstrap import ensure_admin_token
 from vifbind.service.settings import ServiceSettings
 from vifbind.service.state import ServiceState
-
-VIFBIND = str(Path(sys.executable).with_name("vifbind"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@dataclass
-class PostgresCluster:
-    """A private PostgreSQL cluster started for this test session."""
-
-    directory: Path
-    port: int
-    bindir: Path
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
-
-    def psql(self, sql: str) -> None:
-        subprocess.run(
-            [
-                self.bindir / "psql",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-U",
-                "postgres",
-                "-d",
-                "postgres",
-                "-qAtc",
-                sql,
-            ],
-            check=True,
-            capture_output=True,
-        )
-
-
-def postgres_bindir() -> Path | None:
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return candidates[-1].parent if candidates else None
 
 
 @dataclass
@@ -111,46 +62,3 @@ def serve_in_thread(settings: ServiceSettings) -> Iterator[RunningService]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
-
-
-@dataclass
-class ServeProcess:
-    """``vifbind serve`` as a separate process."""
-
-    process: subprocess.Popen[str]
-    url: str
-    log: Path
-
-    def stop(self, sig: int = 15) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def start_serve(state_dir: Path, db: str | None, *extra: str) -> ServeProcess:
-    """Start ``vifbind serve`` on a free port and wait until it answers /healthz."""
-    port = free_port()
-    log = state_dir.parent / f"serve-{port}.log"
-    args = [VIFBIND, "serve", "--listen", f"127.0.0.1:{port}", "--state-dir", str(state_dir)]
-    if db is not None:
-        args += ["--db", db]
-    handle = log.open("w")
-    process = subprocess.Popen([*args, *extra], stdout=handle, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"vifbind serve exited: {log.read_text()}")
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return ServeProcess(process=process, url=url, log=log)
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"vifbind serve did not answer: {log.read_text()}")
-        time.sleep(0.05)
