@@ -7,10 +7,10 @@ scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff check" >&2
-ruff check src tests testbed
+ruff check src tests bench testbed
 echo "== ruff format --check" >&2
-ruff format --check src tests testbed
-echo "== mypy --strict src testbed" >&2
-mypy --strict src testbed
+ruff format --check src tests bench testbed
+echo "== mypy --strict src bench testbed" >&2
+mypy --strict src bench testbed
 echo "== pytest" >&2
 pytest "$@"
