@@ -64,15 +64,19 @@ def by_package(collapsed: Path) -> list[tuple[str, float]]:
     return [(package, n / total) for package, n in own.most_common()]
 
 
-def hotspots(collapsed: Path, package: str, count: int = 10) -> list[Hotspot]:
-    """The ``count`` functions of ``package`` with the most samples under them."""
+def hotspots(
+    collapsed: Path, package: str, count: int = 10, skip: tuple[str, ...] = ()
+) -> list[Hotspot]:
+    """The ``count`` functions of ``package`` with the most samples under them, leaving out
+    those whose name holds one of ``skip`` (entry points, under which everything runs)."""
     own: Counter[str] = Counter()
     under: Counter[str] = Counter()
     total = 0
     for frames, n in _stacks(collapsed):
         total += n
         own[_name(frames[-1])] += n
-        for frame in {_name(f) for f in frames if _package(f) == package}:
+        names = {_name(f) for f in frames if _package(f) == package}
+        for frame in {f for f in names if not any(s in f for s in skip)}:
             under[frame] += n
     return [
         Hotspot(frame=frame, total_share=n / total, self_share=own[frame] / total)
@@ -101,9 +105,14 @@ def _package(frame: str) -> str:
     return "python"
 
 
+def _is_stdlib(part: str) -> bool:
+    return part.startswith("python3.") and part.removeprefix("python3.").isdigit()
+
+
 def _name(frame: str) -> str:
     """``function (/…/vifbind/service/bindings.py:12)`` as ``function (service/bindings.py)``."""
     name, _, where = frame.partition(" (")
     parts = Path(where.rsplit(":", 1)[0]).parts
-    anchor = max((i for i, p in enumerate(parts) if p in {"site-packages", "vifbind"}), default=-1)
+    roots = {"site-packages", "vifbind"}
+    anchor = max((i for i, p in enumerate(parts) if p in roots or _is_stdlib(p)), default=-1)
     return f"{name} ({'/'.join(parts[anchor + 1 :])})"

@@ -17,6 +17,7 @@ from bench.common.figures import Figure
 
 BENCHMARKS_MD = REPOSITORY / "BENCHMARKS.md"
 STATISTICS = ("median", "p95", "min", "max")
+WIDE = 160
 
 
 @dataclass
@@ -63,7 +64,8 @@ class Report:
 
 def show(report: Report, console: Console | None = None) -> None:
     """Print the report's table, targets and notes for people."""
-    console = console or Console()
+    # Not on a terminal (a log, a pipe): wide enough that the table does not wrap.
+    console = console or (Console() if sys.stdout.isatty() else Console(width=WIDE))
     table = Table(title=f"{report.benchmark} — {_settings(report)}", title_justify="left")
     for key in _label_keys(report):
         table.add_column(key)

@@ -16,7 +16,6 @@ from typing import Annotated
 import httpx
 import typer
 
-from bench.common.environment import program_version
 from bench.common.figures import MIN_REPETITIONS, Figure, repeat
 from bench.common.process import Span
 from bench.common.profile import RATE, by_package, hotspots, sampled, samples
@@ -37,6 +36,7 @@ TARGET_CLIENTS = 32
 TARGET_RATE = 1000.0
 TARGET_P99_MS = 50.0
 REPORT_MAX_AGE = "86400"  # seeded reports must stay usable for the whole run
+ENTRY_POINTS = ("<module>", "(cli/")  # the event loop runs under them: not a hot spot
 POSTGRES_SETTINGS = {"max_connections": "200"}  # the service pools up to 40; the rest default
 
 
@@ -51,6 +51,7 @@ class Options:
     hosts: int
     ports: int
     profile: Path | None
+    threads: int | None
 
 
 def main(
@@ -69,6 +70,10 @@ def main(
     output: Annotated[
         Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
     ] = None,
+    threads: Annotated[
+        int | None,
+        typer.Option(help="vifbind serve --threads (default: the service's own per database)."),
+    ] = None,
     profile: Annotated[
         Path | None,
         typer.Option(
@@ -80,12 +85,13 @@ def main(
     """Measure the service and append the figures to BENCHMARKS.md."""
     options = Options(
         databases=[d.strip() for d in db.split(",") if d.strip()],
-        clients=[int(c) for c in clients.split(",") if c.strip()],
+        clients=_counts(clients),
         seconds=1.0 if quick else seconds,
         repetitions=1 if quick else repetitions,
         hosts=20 if quick else hosts,
         ports=50 if quick else ports,
         profile=profile,
+        threads=threads,
     )
     unknown = set(options.databases) - {"sqlite", "postgresql"}
     if unknown:
@@ -102,12 +108,18 @@ def main(
             "ports": f"{options.ports:,}",
             "run": f"{options.seconds:g} s",
             "repetitions": str(options.repetitions),
-            "load": f"wrk, closed loop ({program_version(load.wrk_path(), '--version')})",
+            "load": "wrk, closed loop",
+            "service threads": "default" if threads is None else str(threads),
         },
     )
-    with tempfile.TemporaryDirectory(prefix="vifbind-bench-") as work:
-        for database in options.databases:
-            measure_database(database, options, report, Path(work) / database)
+    try:
+        report.extra_versions["wrk"] = load.version()
+        with tempfile.TemporaryDirectory(prefix="vifbind-bench-") as work:
+            for database in options.databases:
+                measure_database(database, options, report, Path(work) / database)
+    except RuntimeError as exc:
+        typer.echo(f"bench.service: {exc}", err=True)
+        raise typer.Exit(1) from None
     judge(report, options)
     show(report)
     if output is not None or not quick:
@@ -131,7 +143,10 @@ def measure_database(database: str, options: Options, report: Report, work: Path
         )
         targets = work / "targets.txt"
         dataset.write_targets(targets)
-        service = start_serve(settings.state_dir, url, "--report-max-age", REPORT_MAX_AGE)
+        extra = ["--report-max-age", REPORT_MAX_AGE]
+        if options.threads is not None:
+            extra += ["--threads", str(options.threads)]
+        service = start_serve(settings.state_dir, url, *extra)
         try:
             for kind in REQUESTS:
                 warm_up = min(WARM_UP_SECONDS, options.seconds)
@@ -205,7 +220,8 @@ def profile_binds(
         result = load.run(service.url, targets, "bind", dataset.token, clients, options.seconds)
     held = samples(stacks) / (RATE * result.seconds)
     packages = ", ".join(f"{name} {share:.0%}" for name, share in by_package(stacks)[:8])
-    spots = ", ".join(f"{s.frame} {s.total_share:.0%}" for s in hotspots(stacks, "vifbind"))
+    found = hotspots(stacks, "vifbind", skip=ENTRY_POINTS)
+    spots = ", ".join(f"{s.frame} {s.total_share:.0%}" for s in found)
     report.notes.append(
         f"{database}: py-spy while binding at {clients} clients ({result.per_second:,.0f}/s), "
         f"GIL held {held:.0%} of the time; those samples ({stacks.name}) by package of the "
@@ -247,6 +263,18 @@ def judge(report: Report, options: Options) -> None:
             observed=f"{rate:,.0f} decisions/s, p99 {p99:.1f} ms, {errors:.0f} errors",
         )
     )
+
+
+def _counts(text: str) -> list[int]:
+    try:
+        counts = [int(c) for c in text.split(",") if c.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise typer.BadParameter(
+            f"{text!r} is not a list of counts like 1,8,32", param_hint="--clients"
+        )
+    return counts
 
 
 @contextmanager

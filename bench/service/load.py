@@ -14,6 +14,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common.environment import program_version
+
 SCRIPT = Path(__file__).with_name("load.lua")
 MARKER = "vifbind-load "
 TIMEOUT = "10s"
@@ -42,6 +44,12 @@ def wrk_path() -> str:
     if found is None:
         raise RuntimeError("wrk is not installed: run scripts/setup.sh (Debian package wrk)")
     return found
+
+
+def version() -> str:
+    """wrk's version, as it prints it (``debian/4.1.0-3+b2 [epoll]``)."""
+    first = program_version(wrk_path(), "--version")
+    return first.removeprefix("wrk ").split(" Copyright")[0]
 
 
 def run(url: str, targets: Path, mode: str, token: str, clients: int, seconds: float) -> LoadResult:
