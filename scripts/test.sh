@@ -7,11 +7,11 @@ scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== ruff check" >&2
-ruff check src tests examples
+ruff check src tests examples bench testbed
 echo "== ruff format --check" >&2
-ruff format --check src tests examples
+ruff format --check src tests examples bench testbed
 # The example backend of docs/backend-guide.md is held to the same rules as vifbind itself.
-echo "== mypy --strict src examples/third_party_backend/src" >&2
-mypy --strict src examples/third_party_backend/src
+echo "== mypy --strict src examples/third_party_backend/src bench testbed" >&2
+mypy --strict src examples/third_party_backend/src bench testbed
 echo "== pytest" >&2
 pytest "$@"

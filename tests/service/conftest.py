@@ -3,32 +3,27 @@ tests get private OVN daemons (see ovn_fixtures)."""
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from testbed.postgres import PostgresCluster, missing_prerequisite
+from testbed.serve import ServeProcess
 from vifbind.service.ovn import OvnNorthbound
 from vifbind.service.settings import ServiceSettings
 
-from harness import (
-    PostgresCluster,
-    RunningService,
-    ServeProcess,
-    postgres_bindir,
-    postgres_cluster,
-    serve_in_thread,
-)
+from harness import RunningService, postgres_cluster, serve_in_thread
 from ovn_fixtures import Hypervisor, OvnCentral, require_ovn
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """A private cluster (trust auth, free port, private socket directory), removed after."""
-    if postgres_bindir() is None or os.geteuid() != 0:
-        pytest.skip("PostgreSQL tests need root and Debian's postgresql package")
+    why = missing_prerequisite()
+    if why is not None:
+        pytest.skip(f"PostgreSQL tests: {why}")
     with postgres_cluster() as cluster:
         yield cluster
 

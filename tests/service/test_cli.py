@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from testbed.tcp import free_port
 from vifbind.service.settings import ServiceSettings
 
 from builders import VIFBIND, host
-from harness import RunningService, free_port, serve_in_thread
+from harness import RunningService, serve_in_thread
 
 
 @pytest.fixture(scope="module")

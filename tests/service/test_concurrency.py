@@ -11,10 +11,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from testbed.serve import ServeProcess, start_serve
 from vifbind.client import Client
 
 from builders import host, vxlan
-from harness import RunningService, ServeProcess, start_serve
+from harness import RunningService
 
 HOSTS = ("cmp-1", "cmp-2", "cmp-3", "cmp-4")
 PORTS = 50

@@ -12,12 +12,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from testbed.serve import ServeProcess, start_serve
 from vifbind.client import Client
 from vifbind.service.storage.database import Database
 from vifbind.service.storage.tables import Base
 
 from builders import VIFBIND, host, vxlan
-from harness import RunningService, ServeProcess, start_serve
+from harness import RunningService
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -11,11 +11,12 @@ from typing import Any
 
 import pytest
 
+from testbed.serve import ServeProcess, start_serve
 from vifbind.client import Client
 from vifbind.contract.api import HostBindings
 
 from builders import host, vxlan
-from harness import RunningService, ServeProcess, start_serve
+from harness import RunningService
 
 
 def later(delay: float, action: Callable[[], Any]) -> threading.Thread:

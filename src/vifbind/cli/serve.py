@@ -42,6 +42,7 @@ def settings_from(
     backends: str | None = None,
     ovn_nb: str | None = None,
     report_max_age: float = 120.0,
+    threads: int | None = None,
 ) -> ServiceSettings:
     """Settings from command-line options."""
     names = None if backends is None else tuple(n.strip() for n in backends.split(",") if n.strip())
@@ -51,6 +52,7 @@ def settings_from(
         backends=names,
         ovn_nb=ovn_nb,
         report_max_age=report_max_age,
+        threads=threads,
     )
 
 
@@ -68,6 +70,14 @@ def serve_command(
     report_max_age: Annotated[
         float, typer.Option(help="Seconds after which a host report is too old to bind.")
     ] = 120.0,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=1024,
+            help="Threads for requests' database work (default 4 on SQLite, 40 on PostgreSQL).",
+        ),
+    ] = None,
 ) -> None:
     """Run the network service."""
     import uvicorn
@@ -76,7 +86,7 @@ def serve_command(
     from vifbind.service.bootstrap import ensure_admin_token
 
     address, port = parse_listen(listen)
-    settings = settings_from(state_dir, db, backends, ovn_nb, report_max_age)
+    settings = settings_from(state_dir, db, backends, ovn_nb, report_max_age, threads)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

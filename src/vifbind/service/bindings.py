@@ -53,7 +53,8 @@ def bind(
     port_row = ports.get_row(tx.session, port_id, lock=True)
     port = ports.to_contract(port_row)
     network = networks.to_contract(networks.get_row(tx.session, port.network_id))
-    existing = tx.session.get(BindingRow, (port_id, request.host))
+    others = _rows_of_port(tx.session, port_id)
+    existing = next((r for r in others if r.host == request.host), None)
     if if_match is not None:
         if existing is None:
             raise Conflict(
@@ -67,7 +68,7 @@ def bind(
         _store(tx, existing, decided, report, active=existing.active, kind="bound")
         return to_binding(existing), False
     row = BindingRow(port_id=port_id, host=request.host)
-    active = _claim_active(tx, port_id)
+    active = _claim_active(tx, others)
     _store(tx, row, decided, report, active=active, kind="bound")
     tx.session.add(row)
     return to_binding(row), True
@@ -282,11 +283,11 @@ def _report_for(
     return report, None
 
 
-def _claim_active(tx: WriteTx, port_id: str) -> bool:
-    """Whether a new binding of the port becomes active: yes, unless another binding is active
-    and bound (live migration: the new one waits for ``activate``). An active binding that
-    failed does not hold the port."""
-    for other in _rows_of_port(tx.session, port_id):
+def _claim_active(tx: WriteTx, others: list[BindingRow]) -> bool:
+    """Whether a new binding of a port becomes active, given the port's ``others``: yes, unless
+    another binding is active and bound (live migration: the new one waits for ``activate``).
+    An active binding that failed does not hold the port."""
+    for other in others:
         if other.active:
             if other.status == "bound":
                 return False

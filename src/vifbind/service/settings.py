@@ -10,6 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field
 DEFAULT_LISTEN = "127.0.0.1:8740"
 ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a file name)
 
+DEFAULT_THREADS = {"sqlite": 4, "postgresql": 40}
+"""Threads that run requests' database work, by dialect. SQLite in one process takes one
+writer at a time and its readers hold the GIL for almost all their work, so threads beyond a
+few only hand the GIL back and forth (measured: bench/service, BENCHMARKS.md); PostgreSQL's
+threads mostly wait for the server, and 40 matches its connection pool."""
+
 
 def default_state_dir() -> Path:
     """``/var/lib/vifbind`` for root, else ``~/.local/share/vifbind``."""
@@ -36,6 +42,17 @@ class ServiceSettings(BaseModel):
     )
     mac_prefix: str = Field(default="fa:16:3e", pattern=r"^[0-9a-f]{2}:[0-9a-f]{2}:[0-9a-f]{2}$")
     max_wait: float = Field(default=60.0, gt=0, description="Longest long-poll a client may ask.")
+    threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=1024,
+        description="Threads that run requests' database work; default by database "
+        "(DEFAULT_THREADS).",
+    )
+
+    def request_threads(self, dialect: str) -> int:
+        """How many threads run requests' database work on ``dialect``."""
+        return self.threads or DEFAULT_THREADS.get(dialect, DEFAULT_THREADS["postgresql"])
 
     @property
     def database_url(self) -> str:

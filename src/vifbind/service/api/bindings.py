@@ -1,10 +1,15 @@
-"""``/v1/ports/{id}/bindings`` and ``/v1/explain``."""
+"""``/v1/ports/{id}/bindings`` and ``/v1/explain``.
+
+The two decision endpoints are coroutines that hand their database work to the thread pool
+themselves: FastAPI runs a plain-function endpoint in a thread and then validates its answer in
+a second one, and those hops cost more than the validation."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from vifbind.contract import Binding, BindRequest, ExplainRequest, Status
 from vifbind.contract.api import PluggedReport
@@ -12,6 +17,7 @@ from vifbind.contract.types import HostName, Uuid
 from vifbind.service import bindings
 from vifbind.service.api.deps import Caller, IfMatch, State
 from vifbind.service.auth import Action
+from vifbind.service.state import ServiceState
 from vifbind.service.storage.database import utcnow
 
 router = APIRouter(tags=["bindings"])
@@ -19,7 +25,7 @@ PREFIX = "/v1/ports/{port_id}/bindings"
 
 
 @router.post(PREFIX, status_code=status.HTTP_201_CREATED)
-def bind(
+async def bind(
     port_id: Uuid,
     body: BindRequest,
     state: State,
@@ -30,14 +36,21 @@ def bind(
     """Decide and store the port's binding to a host: 201 when created, 200 when decided again.
     A binding that could not be made is a normal answer with ``status: failed``."""
     caller.allow(Action.WRITE_BINDINGS)
-    with state.write() as tx:
-        binding, created = bindings.bind(tx, state.decider, port_id, body, revision)
-        state.after_port_change(tx, port_id)
+    binding, created = await run_in_threadpool(_bind, state, port_id, body, revision)
     state.metrics.decisions.labels(binding.status, binding.backend or "").inc()
     if not created:
         response.status_code = status.HTTP_200_OK
     response.headers["ETag"] = str(binding.revision)
     return binding
+
+
+def _bind(
+    state: ServiceState, port_id: str, body: BindRequest, revision: int | None
+) -> tuple[Binding, bool]:
+    with state.write() as tx:
+        decided = bindings.bind(tx, state.decider, port_id, body, revision)
+        state.after_port_change(tx, port_id)
+    return decided
 
 
 @router.get("/v1/bindings")
@@ -116,8 +129,12 @@ def report_plugged(
 
 
 @router.post("/v1/explain")
-def explain(body: ExplainRequest, state: State, caller: Caller) -> Binding:
+async def explain(body: ExplainRequest, state: State, caller: Caller) -> Binding:
     """What binding the port to the host would decide now, with every reason; nothing stored."""
     caller.allow(Action.EXPLAIN)
+    return await run_in_threadpool(_explain, state, body)
+
+
+def _explain(state: ServiceState, body: ExplainRequest) -> Binding:
     with state.db.read() as session:
         return bindings.explain(session, state.decider, body, utcnow())

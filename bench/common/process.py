@@ -1,0 +1,97 @@
+"""What a measured process uses — peak resident memory and CPU time — and what the rest of
+the machine used meanwhile (others may run tests on it), read from /proc."""
+
+from __future__ import annotations
+
+import os
+import resource
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+RESET_PEAK_RSS = "5"  # proc(5), /proc/pid/clear_refs: reset the peak RSS to the current RSS
+
+
+@dataclass(frozen=True)
+class Usage:
+    """A process's CPU seconds so far and its peak RSS since start or the last reset."""
+
+    cpu_seconds: float
+    peak_rss_bytes: int
+
+
+def usage(pid: int) -> Usage:
+    """CPU time (user + system, its own threads) and peak RSS (``VmHWM``) of ``pid``."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # Fields after the parenthesised command name, which may itself hold spaces.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return Usage(cpu_seconds=(utime + stime) / CLOCK_TICKS, peak_rss_bytes=_peak_rss(pid))
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent busy since boot (not idle, not waiting for I/O)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = values[:8]
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds used by this process's waited-for children (a load generator run with
+    ``subprocess.run``)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return children.ru_utime + children.ru_stime
+
+
+def reset_peak_rss(pid: int) -> None:
+    """Start a new peak RSS measurement of ``pid`` from its current RSS (needs to own the
+    process or root)."""
+    Path(f"/proc/{pid}/clear_refs").write_text(RESET_PEAK_RSS)
+
+
+def _peak_rss(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            kib = int(line.split()[1])
+            return kib * 1024
+    raise RuntimeError(f"process {pid} reports no VmHWM (is it a kernel thread?)")
+
+
+@dataclass(frozen=True)
+class SpanUsage:
+    """Average cores used over a span by the measured process, by the load generator (this
+    process's children) and by everything else on the machine; the measured process's peak
+    RSS in MiB."""
+
+    cores: float
+    load_cores: float
+    other_cores: float
+    peak_rss_mib: float
+
+
+class Span:
+    """What one measured process, its load generator and the rest of the machine used over a
+    span of time."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        reset_peak_rss(pid)
+        self._start = time.monotonic()
+        self._usage = usage(pid)
+        self._children = children_cpu_seconds()
+        self._busy = machine_busy_seconds()
+
+    def end(self) -> SpanUsage:
+        """The usage since the span was opened."""
+        seconds = time.monotonic() - self._start
+        now = usage(self.pid)
+        measured = now.cpu_seconds - self._usage.cpu_seconds
+        load = children_cpu_seconds() - self._children
+        busy = machine_busy_seconds() - self._busy
+        return SpanUsage(
+            cores=measured / seconds,
+            load_cores=load / seconds,
+            other_cores=max(0.0, busy - measured - load) / seconds,
+            peak_rss_mib=now.peak_rss_bytes / 2**20,
+        )
