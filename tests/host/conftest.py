@@ -106,3 +106,11 @@ def ovn() -> Iterator[OvnCentral]:
         yield central.start()
     finally:
         central.stop()
+
+
+@pytest.fixture
+def ovn_host(make_host: Callable[..., TestHost], ovn: OvnCentral, tag: str) -> TestHost:
+    """A host whose OVS has ovn-controller attached to ``ovn`` (Geneve endpoint on loopback)."""
+    hv = make_host("ovnhv", fail_mode="secure", tunnels={"geneve": "127.0.0.1"})
+    ovn.attach(hv.ovs, chassis=f"ch-{tag}", encap_ip="127.0.0.1")
+    return hv

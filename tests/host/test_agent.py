@@ -176,15 +176,14 @@ def test_two_linux_bridge_hosts_learn_their_peers_from_the_service(
 
 def test_live_migration_between_an_ovn_host_and_a_linux_bridge_host(
     make_host: Callable[..., Any],
+    ovn_host: Any,
     netns: Callable[[str], Namespace],
     ovn: Any,
-    tag: str,
     tmp_path: Path,
 ) -> None:
     """The same port gets an ``ovs`` VIF on the OVN host and a ``bridge`` VIF on the Linux-bridge
     host; the destination is plugged while inactive, then activated, and both pass traffic."""
-    source = make_host("ovnhv", fail_mode="secure", tunnels={"geneve": "127.0.0.1"})
-    ovn.attach(source.ovs, chassis=f"ch-{tag}", encap_ip="127.0.0.1")
+    source = ovn_host
     destination = make_host("lbhv", ovs=False, tunnels={"vxlan": "198.51.100.21"})
     migrating, q, r = netns("mig"), netns("q"), netns("r")
     settings = ServiceSettings(

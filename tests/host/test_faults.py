@@ -63,14 +63,9 @@ def test_ovsdb_killed_under_the_agent(
 
 
 def test_ovn_controller_killed_and_restarted(
-    make_host: Callable[..., Any],
-    netns: Callable[[str], Namespace],
-    ovn: Any,
-    tag: str,
-    tmp_path: Path,
+    ovn_host: Any, netns: Callable[[str], Namespace], ovn: Any, tmp_path: Path
 ) -> None:
-    hv = make_host("ovnhv", fail_mode="secure", tunnels={"geneve": "127.0.0.1"})
-    ovn.attach(hv.ovs, chassis=f"ch-{tag}", encap_ip="127.0.0.1")
+    hv = ovn_host
     g1, g2 = netns("g1"), netns("g2")
     settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovn",), ovn_nb=ovn.nb)
     with serve_in_thread(settings) as service:
@@ -95,14 +90,9 @@ def test_ovn_controller_killed_and_restarted(
 
 
 def test_northbound_killed_under_the_service(
-    make_host: Callable[..., Any],
-    netns: Callable[[str], Namespace],
-    ovn: Any,
-    tag: str,
-    tmp_path: Path,
+    ovn_host: Any, netns: Callable[[str], Namespace], ovn: Any, tmp_path: Path
 ) -> None:
-    hv = make_host("ovnhv", fail_mode="secure", tunnels={"geneve": "127.0.0.1"})
-    ovn.attach(hv.ovs, chassis=f"ch-{tag}", encap_ip="127.0.0.1")
+    hv = ovn_host
     guest = netns("g")
     settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovn",), ovn_nb=ovn.nb)
     with serve_in_thread(settings) as service:
