@@ -49,6 +49,10 @@ class PostgresCluster:
             text=True,
         ).stdout.strip()
 
+    def pid(self) -> int:
+        """The postmaster's process id (its children are the server's other processes)."""
+        return int((self.directory / "data" / "postmaster.pid").read_text().split("\n", 1)[0])
+
     def server_version(self) -> str:
         """The server's version, as it reports it."""
         return self.psql("SHOW server_version")

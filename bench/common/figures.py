@@ -61,13 +61,18 @@ class Figure:
         return f"{value:,.{self.digits}f}"
 
 
+def add(figures: list[Figure], measured: Mapping[str, float]) -> None:
+    """Append one repetition's value of every figure, by name, from ``measured``."""
+    for figure in figures:
+        figure.values.append(measured[figure.name])
+
+
 def repeat(
     times: int, figures: list[Figure], once: Callable[[int], Mapping[str, float]]
 ) -> list[Figure]:
     """Call ``once(i)`` for ``i`` in ``range(times)``; each call answers a value for every
-    figure, by name, which is appended to that figure. Returns ``figures``."""
+    figure, by name. Returns ``figures``. (Variants measured side by side interleave their
+    repetitions with ``add`` instead, so that they share the machine's moods.)"""
     for i in range(times):
-        measured = once(i)
-        for figure in figures:
-            figure.values.append(measured[figure.name])
+        add(figures, once(i))
     return figures

@@ -23,9 +23,7 @@ class Usage:
 
 def usage(pid: int) -> Usage:
     """CPU time (user + system, its own threads) and peak RSS (``VmHWM``) of ``pid``."""
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    # Fields after the parenthesised command name, which may itself hold spaces.
-    fields = stat[stat.rindex(")") + 2 :].split()
+    fields = _stat_fields(Path(f"/proc/{pid}/stat").read_text())
     utime, stime = int(fields[11]), int(fields[12])
     return Usage(cpu_seconds=(utime + stime) / CLOCK_TICKS, peak_rss_bytes=_peak_rss(pid))
 
@@ -50,6 +48,12 @@ def reset_peak_rss(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text(RESET_PEAK_RSS)
 
 
+def _stat_fields(stat: str) -> list[str]:
+    """The fields of /proc/PID/stat after the command name (which may hold spaces): state,
+    ppid, … utime at 11, stime 12, reaped children's cutime 13 and cstime 14."""
+    return stat[stat.rindex(")") + 2 :].split()
+
+
 def _peak_rss(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -58,27 +62,47 @@ def _peak_rss(pid: int) -> int:
     raise RuntimeError(f"process {pid} reports no VmHWM (is it a kernel thread?)")
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of process ``root`` and its children so far (a database server and its
+    backends): the living children's, and the root's own count of those it reaped."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = _stat_fields(stat.read_text())
+        except OSError:  # the process exited while we looked
+            continue
+        utime, stime, reaped = int(fields[11]), int(fields[12]), int(fields[13]) + int(fields[14])
+        if int(stat.parent.name) == root:
+            total += utime + stime + reaped
+        elif int(fields[1]) == root:
+            total += utime + stime
+    return total / CLOCK_TICKS
+
+
 @dataclass(frozen=True)
 class SpanUsage:
-    """Average cores used over a span by the measured process, by the load generator (this
-    process's children) and by everything else on the machine; the measured process's peak
-    RSS in MiB."""
+    """Average cores used over a span by the measured process, by its companion (a database
+    server, when there is one), by the load generator (this process's children) and by
+    everything else on the machine; the measured process's peak RSS in MiB."""
 
     cores: float
+    companion_cores: float
     load_cores: float
     other_cores: float
     peak_rss_mib: float
 
 
 class Span:
-    """What one measured process, its load generator and the rest of the machine used over a
-    span of time."""
+    """What one measured process (and its ``companion`` process tree), the load generator and
+    the rest of the machine used over a span of time."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, companion: int | None = None) -> None:
         self.pid = pid
+        self.companion = companion
         reset_peak_rss(pid)
         self._start = time.monotonic()
         self._usage = usage(pid)
+        self._companion = self._companion_seconds()
         self._children = children_cpu_seconds()
         self._busy = machine_busy_seconds()
 
@@ -87,11 +111,16 @@ class Span:
         seconds = time.monotonic() - self._start
         now = usage(self.pid)
         measured = now.cpu_seconds - self._usage.cpu_seconds
+        companion = self._companion_seconds() - self._companion
         load = children_cpu_seconds() - self._children
         busy = machine_busy_seconds() - self._busy
         return SpanUsage(
             cores=measured / seconds,
+            companion_cores=companion / seconds,
             load_cores=load / seconds,
-            other_cores=max(0.0, busy - measured - load) / seconds,
+            other_cores=max(0.0, busy - measured - companion - load) / seconds,
             peak_rss_mib=now.peak_rss_bytes / 2**20,
         )
+
+    def _companion_seconds(self) -> float:
+        return tree_cpu_seconds(self.companion) if self.companion is not None else 0.0

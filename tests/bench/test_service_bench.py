@@ -32,14 +32,14 @@ def run_quick(tmp_path: Path, db: str) -> str:
 
 
 def figure(recorded: str, db: str, request: str, clients: int, name: str) -> float:
-    """The median of one figure in the recorded table (the row's labels are on its first line,
-    the figures follow on lines with empty labels)."""
-    rows = recorded.split(f"| {db} | {request} | {clients} |", 1)[1].split("\n|  |  |  |")
-    for row in rows:
-        match = re.match(rf" {re.escape(name)} \([^)]*\) \| ([\d,.]+) \|", row)
-        if match:
-            return float(match.group(1).replace(",", ""))
-    raise AssertionError(f"no {name} for {db} {request} {clients}:\n{recorded}")
+    """The median of one figure in the recorded table: a row's labels are on its first line,
+    its other figures follow on lines whose labels are empty."""
+    labels = rf"\| {db} \| [^|]+ \| {request} \| {clients} \|"
+    row = re.search(rf"^{labels}.*?(?=^\| [a-z]|\Z)", recorded, re.M | re.S)
+    assert row is not None, f"no row for {db} {request} {clients}:\n{recorded}"
+    value = re.search(rf"\| {re.escape(name)} \([^)]*\) \| ([\d,.]+) \|", row.group(0))
+    assert value is not None, f"no {name} for {db} {request} {clients}:\n{row.group(0)}"
+    return float(value.group(1).replace(",", ""))
 
 
 def check_recorded(recorded: str, db: str) -> None:
@@ -54,7 +54,9 @@ def check_recorded(recorded: str, db: str) -> None:
                 recorded, db, request, clients, "latency p50"
             )
             assert figure(recorded, db, request, clients, "service peak RSS") > 20
-    assert re.search(rf"^- {db}: stored decisions: [\d,]+ bound \(ovs\)", recorded, re.M)
+    assert re.search(
+        rf"^- {db}, threads .+: stored decisions: [\d,]+ bound \(ovs\)", recorded, re.M
+    )
 
 
 def test_quick_run_on_sqlite(tmp_path: Path) -> None:

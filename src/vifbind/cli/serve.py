@@ -75,7 +75,7 @@ def serve_command(
         typer.Option(
             min=1,
             max=1024,
-            help="Threads for requests' database work (default 4 on SQLite, 40 on PostgreSQL).",
+            help="Threads for requests' database work (default 2 on SQLite, 8 on PostgreSQL).",
         ),
     ] = None,
 ) -> None:

@@ -10,11 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 DEFAULT_LISTEN = "127.0.0.1:8740"
 ADMIN_TOKEN_FILE = "admin.token"  # noqa: S105 (a file name)
 
-DEFAULT_THREADS = {"sqlite": 4, "postgresql": 40}
-"""Threads that run requests' database work, by dialect. SQLite in one process takes one
-writer at a time and its readers hold the GIL for almost all their work, so threads beyond a
-few only hand the GIL back and forth (measured: bench/service, BENCHMARKS.md); PostgreSQL's
-threads mostly wait for the server, and 40 matches its connection pool."""
+DEFAULT_THREADS = {"sqlite": 2, "postgresql": 8}
+"""Threads that run requests' database work, by dialect. Python runs one thread at a time, so
+threads beyond a few hand the GIL back and forth instead of working: at 32 clients, 40 threads
+(the thread pool's own default) made 30 % fewer binding decisions a second on SQLite than one
+or two, and had 3-4 times their p99 on PostgreSQL (``python -m bench.service --threads
+1,2,4,8,40``, BENCHMARKS.md). One thread does best on SQLite, whose writers queue anyway; two
+keep one slow request from holding up all others. PostgreSQL keeps more to overlap its round
+trips to the server."""
 
 
 def default_state_dir() -> Path:
