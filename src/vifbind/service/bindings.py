@@ -65,13 +65,12 @@ def bind(
     report, unusable = _report_for(tx.session, tx.now, request, decider.report_max_age)
     decided = decide(decider, network, port, request.host, report, unusable, request.profile)
     if existing is not None:
-        _store(tx, existing, decided, report, active=existing.active, kind="bound")
-        return to_binding(existing), False
+        return _store(tx, existing, decided, report, active=existing.active, kind="bound"), False
     row = BindingRow(port_id=port_id, host=request.host)
     active = _claim_active(tx, others)
-    _store(tx, row, decided, report, active=active, kind="bound")
+    stored = _store(tx, row, decided, report, active=active, kind="bound")
     tx.session.add(row)
-    return to_binding(row), True
+    return stored, True
 
 
 def decide(
@@ -273,7 +272,7 @@ def _report_for(
             f"host {request.host} has never sent a host report (is its agent running?); "
             "a bind request may carry one as host_report"
         )
-    report = HostReport.model_validate(row.report)
+    report = hosts.report_of(row)
     age = (now - row.received_at).total_seconds()
     if age > max_age:
         return report, (
@@ -304,7 +303,9 @@ def _store(
     *,
     active: bool,
     kind: EventKind,
-) -> None:
+) -> Binding:
+    """Store ``decided`` in ``row`` (keeping the plugged state when the host has nothing new
+    to do) and return it as stored."""
     previous = to_binding(row) if row.doc is not None else None
     keep = previous is not None and previous.host_content() == decided.host_content()
     binding = decided.model_copy(
@@ -318,14 +319,14 @@ def _store(
     )
     row.decided_revision = row.decided_revision if keep else tx.revision
     row.report = report.model_dump(mode="json") if report is not None else None
-    _write(tx, row, binding, kind)
+    return _write(tx, row, binding, kind)
 
 
 def _set(tx: WriteTx, row: BindingRow, changes: dict[str, Any], *, kind: EventKind) -> None:
     _write(tx, row, to_binding(row).model_copy(update=changes | {"revision": tx.revision}), kind)
 
 
-def _write(tx: WriteTx, row: BindingRow, binding: Binding, kind: EventKind) -> None:
+def _write(tx: WriteTx, row: BindingRow, binding: Binding, kind: EventKind) -> Binding:
     doc = binding.model_dump(mode="json")
     row.status, row.active, row.backend = binding.status, binding.active, binding.backend
     row.network_id = binding.network_id
@@ -341,6 +342,7 @@ def _write(tx: WriteTx, row: BindingRow, binding: Binding, kind: EventKind) -> N
             created_at=tx.now,
         )
     )
+    return binding
 
 
 def _record_removal(tx: WriteTx, row: BindingRow) -> Binding:
