@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 TESTS = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(TESTS), str(TESTS / "service")]
+# As pytest has them (pyproject's pythonpath), plus the service tests' helpers.
+sys.path[:0] = [str(TESTS), str(TESTS / "service"), str(TESTS.parent)]
 
 from harness import ServeProcess, postgres_cluster  # noqa: E402
 
