@@ -1,0 +1,380 @@
+"""``python -m bench.plug_ovs``: plug then unplug N taps into one private Open vSwitch
+(userspace datapath) — vifbind's agent path (bindings from the watch, batched), ``Host.apply``
+alone, ``os_vif.plug`` per VIF (native OVSDB and ``vsctl``) and the raw floor — in one run, on
+the same OVS, one side after the other, the bridge checked empty between sides."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench.common.environment import REPOSITORY
+from bench.common.figures import MIN_REPETITIONS, Figure, add
+from bench.common.process import Span
+from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
+from bench.plug import osvif
+from bench.plug.fleet import Fleet, fleet
+from vifbind.host.host import Host
+from vifbind.sandbox import Namespace, Ovs
+
+BRIDGE = "br-int"
+MTU = 1500
+TARGET_N = 500
+SIDES = ("vifbind agent", "vifbind Host.apply", "os-vif native", "os-vif vsctl", "floor")
+
+
+@dataclass(frozen=True)
+class Switch:
+    """The host namespace and its Open vSwitch."""
+
+    ns: Namespace
+    ovs: Ovs
+
+    def ports(self) -> set[str]:
+        """Ports on the bridge."""
+        return set(self.ovs.vsctl("list-ports", BRIDGE).split())
+
+    def opened(self) -> dict[str, int]:
+        """Every interface's ofport (-1: vswitchd could not open it)."""
+        rows = self.ovs.vsctl(
+            "--format=csv", "--no-headings", "--columns=name,ofport", "list", "Interface"
+        )
+        found = {}
+        for line in rows.splitlines():
+            name, ofport = line.split(",")
+            found[name.strip('"')] = int(ofport) if ofport.lstrip("-").isdigit() else -1
+        return found
+
+    def devices(self) -> set[str]:
+        """Devices of the host namespace."""
+        lines = self.ns.ip("-o", "link", "show").splitlines()
+        return {line.split(": ")[1].split("@")[0] for line in lines}
+
+    def check_plugged(self, names: list[str], side: str) -> None:
+        """Every name is a device and an OVS interface vswitchd opened."""
+        opened, devices = self.opened(), self.devices()
+        bad = [n for n in names if opened.get(n, -1) <= 0 or n not in devices]
+        if bad:
+            raise RuntimeError(f"{side}: {len(bad)} of {len(names)} not plugged, e.g. {bad[0]}")
+
+    def left(self, names: list[str]) -> int:
+        """How many of ``names`` are still a port or a device."""
+        return len(set(names) & (self.ports() | self.devices()))
+
+    def wait_gone(self, names: list[str]) -> float:
+        """Wait until none of ``names`` is left; the monotonic time it was seen so."""
+        deadline = time.monotonic() + 600
+        while self.left(names):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.left(names)} ports still there after 600 s")
+            time.sleep(0.05)
+        return time.monotonic()
+
+
+def _figures(side: str) -> list[Figure]:
+    rss = [Figure("peak RSS", "MiB")] if side not in ("vifbind Host.apply", "floor") else []
+    privsep = [Figure("privsep peak RSS", "MiB")] if side.startswith("os-vif") else []
+    parts = [Figure("plug devices", "s", 2), Figure("plug OVSDB", "s", 2),
+             Figure("unplug devices", "s", 2), Figure("unplug OVSDB", "s", 2)] \
+        if side == "floor" else []  # fmt: skip
+    return [
+        Figure("plug", "s", 2),
+        Figure("plug rate", "ports/s"),
+        Figure("unplug", "s", 2),
+        Figure("unplug rate", "ports/s"),
+        *parts,
+        *rss,
+        *privsep,
+        Figure("others' CPU", "cores", 2),
+    ]
+
+
+def _rates(n: int, plug: float, unplug: float) -> dict[str, float]:
+    return {"plug": plug, "plug rate": n / plug, "unplug": unplug, "unplug rate": n / unplug}
+
+
+class Busy:
+    """CPU the rest of the machine used while a side ran (other developers' tests)."""
+
+    def __init__(self) -> None:
+        self._span = Span(os.getpid())
+
+    def others(self) -> float:
+        """Cores used by everything but this process and its children."""
+        return self._span.end().other_cores
+
+
+def measure_agent(
+    fleet_: Fleet, switch: Switch, ports: list[str], names: list[str]
+) -> dict[str, float]:
+    """One plug and unplug of every port through the service and the agent's watch."""
+    busy = Busy()
+    span = Span(fleet_.agent.pid)
+    with fleet_.held():
+        since = fleet_.revision()
+        fleet_.bind_all(ports)
+        started = time.monotonic()
+    plugged = fleet_.wait_plugged(ports, since) - started
+    switch.check_plugged(names, "vifbind agent")
+    with fleet_.held():
+        fleet_.unbind_all(ports)
+        started = time.monotonic()
+    unplugged = switch.wait_gone(names) - started
+    used = span.end()
+    return _rates(len(ports), plugged, unplugged) | {
+        "peak RSS": used.peak_rss_mib, "others' CPU": busy.others(),
+    }  # fmt: skip
+
+
+def measure_host(
+    host: Host, fleet_: Fleet, switch: Switch, ports: list[str], names: list[str]
+) -> dict[str, float]:
+    """``Host.apply`` of the same bindings in this process (the agent is stopped), then their
+    removal: the host part alone, without the service."""
+    bindings = fleet_.bind_all(ports)
+    busy = Busy()
+    started = time.perf_counter()
+    results = host.apply(bindings)
+    plugged = time.perf_counter() - started
+    failed = [r for r in results if r.outcome != "plugged"]
+    if failed:
+        raise RuntimeError(
+            f"Host.apply: {failed[0].port_id} {failed[0].outcome}: {failed[0].reason}"
+        )
+    switch.check_plugged(names, "Host.apply")
+    started = time.perf_counter()
+    results = host.unplug_many(ports)
+    unplugged = time.perf_counter() - started
+    fleet_.unbind_all(ports)
+    if switch.left(names):
+        raise RuntimeError(f"Host.unplug_many left {switch.left(names)} ports")
+    return _rates(len(ports), plugged, unplugged) | {"others' CPU": busy.others()}
+
+
+def measure_osvif(
+    interface: str, switch: Switch, vifs: list[dict[str, str]], work: Path
+) -> dict[str, float]:
+    """One os-vif worker: plug every VIF, one ``os_vif.plug`` each, then unplug them."""
+    job = {
+        "remote": switch.ovs.remote, "bridge": BRIDGE, "interface": interface,
+        "datapath_type": "netdev", "vifs": vifs, "workdir": str(work),
+        "warmup_devname": f"tapw{secrets.token_hex(4)}",
+    }  # fmt: skip
+    worker = osvif.OsVifWorker(switch.ns.name, job, work / "os-vif.log")
+    names = [v["devname"] for v in vifs]
+    try:
+        busy = Busy()
+        plugged = worker.phase("plug")
+        switch.check_plugged(names, f"os-vif {interface}")
+        unplugged = worker.phase("unplug")
+        others = busy.others()
+        rss, privsep = worker.finish()
+    finally:
+        worker.kill()
+    if switch.left(names):
+        raise RuntimeError(f"os-vif {interface} left {switch.left(names)} ports")
+    return _rates(len(vifs), plugged, unplugged) | {
+        "peak RSS": rss, "privsep peak RSS": privsep, "others' CPU": others,
+    }  # fmt: skip
+
+
+def floor_job(switch: Switch, action: str, names: list[str]) -> dict[str, float]:
+    """Run the raw floor inside the host namespace."""
+    job = {"action": action, "names": names, "remote": switch.ovs.remote, "bridge": BRIDGE,
+           "mtu": MTU}  # fmt: skip
+    done = subprocess.run(
+        ["ip", "netns", "exec", switch.ns.name, sys.executable, "-m", "bench.plug.floor"],
+        input=json.dumps(job) + "\n", capture_output=True, text=True, check=False,
+        cwd=REPOSITORY, timeout=1200,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"floor {action}: {done.stderr.strip()[-2000:]}")
+    timings: dict[str, float] = json.loads(done.stdout)
+    return timings
+
+
+def measure_floor(switch: Switch, names: list[str]) -> dict[str, float]:
+    """The raw floor: one device loop and one OVSDB transaction each way."""
+    busy = Busy()
+    plug = floor_job(switch, "ovs-plug", names)
+    switch.check_plugged(names, "floor")
+    unplug = floor_job(switch, "ovs-unplug", names)
+    if switch.left(names):
+        raise RuntimeError(f"the floor left {switch.left(names)} ports")
+    return _rates(len(names), plug["total"], unplug["total"]) | {
+        "plug devices": plug["devices"], "plug OVSDB": plug["ovsdb"],
+        "unplug devices": unplug["devices"], "unplug OVSDB": unplug["ovsdb"],
+        "others' CPU": busy.others(),
+    }  # fmt: skip
+
+
+def main(
+    counts: Annotated[str, typer.Option(help="Numbers of VIFs, in order.")] = "100,500,2000",
+    repetitions: Annotated[int, typer.Option(help="Runs per side and N.")] = MIN_REPETITIONS,
+    sides: Annotated[str, typer.Option(help="Sides to measure.")] = ",".join(SIDES),
+    quick: Annotated[
+        bool, typer.Option(help="Smoke run: 1 repetition of N=20; recorded only with --output.")
+    ] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
+    ] = None,
+) -> None:
+    """Measure OVS plug throughput and append the figures to BENCHMARKS.md."""
+    numbers = [20] if quick else [int(c) for c in counts.split(",") if c.strip()]
+    chosen = [s.strip() for s in sides.split(",") if s.strip()]
+    unknown = set(chosen) - set(SIDES)
+    if unknown:
+        raise typer.BadParameter(
+            f"{', '.join(sorted(unknown))}: not one of {', '.join(SIDES)}", param_hint="--sides"
+        )
+    runs = 1 if quick else repetitions
+    if not quick and runs < MIN_REPETITIONS:
+        raise typer.BadParameter(
+            f"at least {MIN_REPETITIONS} (or --quick)", param_hint="--repetitions"
+        )
+    report = Report(
+        benchmark="plug_ovs",
+        quick=quick,
+        parameters={"N": ",".join(map(str, numbers)), "repetitions": str(runs),
+                    "OVS": "private, userspace datapath (netdev)", "hypervisor": "kvm (taps)"},
+    )  # fmt: skip
+    try:
+        if any(s.startswith("os-vif") for s in chosen):
+            report.extra_versions |= osvif.ensure_installed()
+        report.extra_versions["Open vSwitch"] = _ovs_version()
+        with tempfile.TemporaryDirectory(prefix="vifbind-bench-plug-") as work:
+            run(numbers, runs, chosen, report, Path(work))
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        typer.echo(f"bench.plug_ovs: {exc}", err=True)
+        raise typer.Exit(1) from None
+    notes(report)
+    judge(report, runs)
+    show(report)
+    if output is not None or not quick:
+        record(report, output or BENCHMARKS_MD)
+
+
+def run(numbers: list[int], runs: int, sides: list[str], report: Report, work: Path) -> None:
+    """Every side at every N on one OVS in one host namespace."""
+    with ExitStack() as stack:
+        ns = Namespace.create(f"vbplug{os.getpid()}")
+        stack.callback(ns.delete)
+        ovs = Ovs(ns.name)
+        stack.callback(ovs.stop)
+        ovs.start()
+        switch = Switch(ns, ovs)
+        config = {"hypervisor": "kvm", "netns": ns.name, "ovsdb": ovs.remote,
+                  "tunnels": {"vxlan": "198.51.100.1"},
+                  "vhostuser_socket_dir": str(ovs.daemons.rundir)}  # fmt: skip
+        network = {"type": "vxlan", "segmentation_id": 1001}
+        the_fleet = stack.enter_context(fleet(work, config, "ovs", network))
+        host = stack.enter_context(Host(the_fleet.config))
+        for n in numbers:
+            ports = the_fleet.ports(n, port_security=False)
+            names = [("tap" + p)[:14] for p in ports]
+            rows = {s: Row(labels={"side": s, "N": str(n)}, figures=_figures(s)) for s in sides}
+            vifs = []
+            for side in sides:
+                for _ in range(runs):
+                    if side == "vifbind agent":
+                        measured = measure_agent(the_fleet, switch, ports, names)
+                    elif side == "vifbind Host.apply":
+                        with the_fleet.held():
+                            measured = measure_host(host, the_fleet, switch, ports, names)
+                    elif side.startswith("os-vif"):
+                        if not vifs:
+                            vifs = _vifs(the_fleet, ports, names)
+                        measured = measure_osvif(side.split()[1], switch, vifs, work)
+                    else:
+                        measured = measure_floor(switch, names)
+                    add(rows[side].figures, measured)
+                    _settle(switch, names)
+            report.rows += rows.values()
+
+
+def _vifs(the_fleet: Fleet, ports: list[str], names: list[str]) -> list[dict[str, str]]:
+    macs = {p.id: p.mac for p in the_fleet.api.list_ports(network_id=the_fleet.network_id)}
+    return [{"port_id": p, "mac": macs[p], "devname": d} for p, d in zip(ports, names, strict=True)]
+
+
+def _settle(switch: Switch, names: list[str]) -> None:
+    """Between two runs the bridge must hold none of the ports (a side that left some failed)."""
+    if switch.left(names):
+        raise RuntimeError(f"{switch.left(names)} ports left on the bridge between runs")
+
+
+def _ovs_version() -> str:
+    first = subprocess.run(
+        ["ovs-vswitchd", "--version"], capture_output=True, text=True, check=True
+    )
+    return first.stdout.split()[-1]
+
+
+def notes(report: Report) -> None:
+    """How the sides were made comparable."""
+    report.notes += [
+        "vifbind agent: a `vifbind serve` (SQLite, ovs backend) holds the N ports; a `vifbind "
+        "agent` process (kvm hypervisor: it creates each tap and adds it to OVS) is held with "
+        "SIGSTOP while the N bindings are made, and timed from SIGCONT until the service has "
+        "every port plugged (the agent reports plugged only once vswitchd opened the port); "
+        "unplug: from SIGCONT after unbinding all until no tap and no OVS port is left. Peak RSS "
+        "is the agent process's.",
+        "vifbind Host.apply: the same bindings applied by `Host.apply` in the benchmark's "
+        "process (no service, no watch), and removed by `Host.unplug_many`: the host's share.",
+        "os-vif: a worker process in the os-vif virtualenv calls os_vif.plug/unplug once per "
+        "VIF (VIFOpenVSwitch, datapath netdev, port profile create_port and create_tap): os-vif "
+        "creates the tap itself (through its privsep daemon) as vifbind does, so both sides do "
+        "the same work; libvirt is not involved. The privsep daemon and the OVSDB connection are "
+        "started by one untimed warm-up VIF.",
+        "floor: one pyroute2 loop creating (deleting) the taps, one `ovs-vsctl` transaction of "
+        "N add-ports (del-ports) that waits until vswitchd applied it; unplug runs both "
+        "concurrently, as the work allows.",
+    ]
+
+
+def judge(report: Report, runs: int) -> None:
+    """Issue 7's plug targets, where this run has the figures."""
+
+    def median(name: str, side: str) -> float | None:
+        try:
+            return report.figure(name, side=side, N=str(TARGET_N)).summary().median
+        except KeyError:
+            return None
+
+    of = f"N={TARGET_N}, medians of {runs}"
+    checks = [
+        ("plug", "vifbind agent", 1.0, None, "plug into OVS <= 1.0 s (agent path)"),
+        ("plug", "vifbind Host.apply", 1.0, None, "plug into OVS <= 1.0 s (Host.apply)"),
+        ("plug", "vifbind agent", 1 / 10, "os-vif native", "plug >= 10 times os-vif native"),
+        ("unplug", "vifbind agent", 1.3, "floor", "unplug within 1.3 times the raw floor"),
+        ("unplug", "vifbind agent", 1 / 3, "os-vif native", "unplug >= 3 times os-vif native"),
+        ("plug", "vifbind agent", 3.0, "floor", "plug within 3 times the lower bound"),
+    ]
+    for name, side, factor, reference, statement in checks:
+        ours = median(name, side)
+        theirs = 1.0 if reference is None else median(name, reference)
+        if ours is None or theirs is None:
+            continue
+        versus = "" if reference is None else f" vs {reference} {theirs:.2f} s"
+        report.targets.append(
+            Target(
+                statement=f"{statement} ({side}, {of})",
+                met=ours <= factor * theirs,
+                observed=f"{side} {ours:.2f} s{versus}",
+            )
+        )
+
+
+if __name__ == "__main__":
+    typer.run(main)
