@@ -284,7 +284,7 @@ def run(numbers: list[int], runs: int, sides: list[str], report: Report, work: P
             ports = the_fleet.ports(n, port_security=False)
             names = [("tap" + p)[:14] for p in ports]
             rows = {s: Row(labels={"side": s, "N": str(n)}, figures=_figures(s)) for s in sides}
-            vifs = []
+            vifs: list[dict[str, str]] = []
             for side in sides:
                 for _ in range(runs):
                     if side == "vifbind agent":
