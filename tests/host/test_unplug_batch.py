@@ -37,6 +37,7 @@ def test_unplug_many_removes_the_batch_and_nothing_else(
     ]  # fmt: skip
     assert {r.outcome for r in hv.host.apply(bindings)} == {"plugged"}
     hv.ns.ip("link", "add", "bystander", "type", "veth", "peer", "name", "bystander1")
+    hv.ns.ip("link", "set", "bystander", "group", "5")  # the devices are deleted by group
     never = port_id()
 
     results = hv.host.unplug_many([*ports[:3], never])
@@ -50,6 +51,7 @@ def test_unplug_many_removes_the_batch_and_nothing_else(
     links = hv.ns.ip("link")
     assert all(p[:8] not in links for p in ports[:3]), "devices, the hybrid bridge and veths"
     assert "bystander" in links and devname(ports[3]) in links
+    assert "group 5" in hv.ns.ip("-d", "link", "show", "bystander")
     assert hv.ovs.vsctl("list-ports", "br-int").split() == [devname(ports[3])]
     assert f"o-{ports[1]}" not in hv.ns.exec("nft", "list", "ruleset")
     assert hv.host.inventory().owned_ports() == {ports[3]}

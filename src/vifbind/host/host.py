@@ -21,7 +21,7 @@ from vifbind.host.facts import host_report
 from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory, take_inventory
 from vifbind.host.layout import NETWORK_OWNER_PREFIX, OWNER_PREFIX, LinkSpec
-from vifbind.host.netlink import LinkState, Netlink
+from vifbind.host.netlink import Netlink
 from vifbind.host.ovsdb import Ovsdb
 from vifbind.host.protections.nftables import ChainState, Nftables
 from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
@@ -344,7 +344,10 @@ class Host:
             removal = (
                 pool.submit(self._need_ovs().del_ports, [i.name for i in owned]) if owned else None
             )
-            self._delete_links(links, touched)
+            self._netlink.delete_many(
+                [link.name for link in links], {link.group for link in inventory.links.values()}
+            )
+            touched |= {_owner(link.alias) for link in links}
             if removal is not None:
                 removal.result()
         touched |= {i.owner for i in owned}
@@ -361,12 +364,6 @@ class Host:
         for bridge in networks:
             self._remove_network_if_unused(bridge)
         return [p for p in port_ids if p in touched]
-
-    def _delete_links(self, links: Sequence[LinkState], touched: set[str | None]) -> None:
-        # Bridges last, so that a bridge never outlives its ports' isolation.
-        for link in sorted(links, key=lambda s: s.kind == "bridge"):
-            self._netlink.delete(link.name)
-            touched.add(link.alias.removeprefix("vifbind:"))
 
     def _remove_network_if_unused(self, bridge: str) -> None:
         links = self._netlink.links()
