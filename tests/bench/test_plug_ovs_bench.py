@@ -1,0 +1,54 @@
+"""``python -m bench.plug_ovs`` runs from a checkout and records what it measured: a smoke run
+(``--quick``, 20 VIFs) of vifbind's agent path, ``Host.apply``, os-vif (its own virtualenv)
+and the raw floor on one private OVS. Speed itself is never asserted here."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+SIDES = ("vifbind agent", "vifbind Host.apply", "os-vif native", "os-vif vsctl", "floor")
+
+pytestmark = pytest.mark.e2e
+
+
+def run_quick(command: str, tmp_path: Path) -> tuple[str, str]:
+    """Run ``python -m command --quick``; its printed output and what it recorded."""
+    output = tmp_path / "BENCHMARKS.md"
+    done = subprocess.run(
+        [sys.executable, "-m", command, "--quick", "--output", str(output)],
+        cwd=REPOSITORY, capture_output=True, text=True, check=False, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout, output.read_text()
+
+
+def figure(recorded: str, side: str, n: int, name: str) -> float:
+    """The median of one figure of one side's row in the recorded table."""
+    labels = rf"^\| {re.escape(side)} \| {n} \|"
+    row = re.search(rf"{labels}.*?(?=^\| [a-zA-Z]|\Z)", recorded, re.M | re.S)
+    assert row is not None, f"no row for {side} N={n}:\n{recorded}"
+    value = re.search(rf"\| {re.escape(name)} \([^)]*\) \| ([\d,.]+) \|", row.group(0))
+    assert value is not None, f"no {name} for {side}:\n{row.group(0)}"
+    return float(value.group(1).replace(",", ""))
+
+
+def test_quick_run_measures_every_side(tmp_path: Path) -> None:
+    printed, recorded = run_quick("bench.plug_ovs", tmp_path)
+    assert "plug rate" in printed, "the table for people is printed"
+    assert re.search(r"^### plug_ovs — \d{4}-\d\d-\d\d \d\d:\d\d UTC — quick run", recorded, re.M)
+    assert re.search(r"^Versions: vifbind [0-9a-f]{12}.*os-vif \d", recorded, re.M)
+    for side in SIDES:
+        plug, unplug = figure(recorded, side, 20, "plug"), figure(recorded, side, 20, "unplug")
+        assert plug > 0 and unplug > 0
+        assert figure(recorded, side, 20, "plug rate") > 0
+        assert figure(recorded, side, 20, "unplug rate") > 0
+    assert figure(recorded, "vifbind agent", 20, "peak RSS") > 20, "the agent process's"
+    assert figure(recorded, "os-vif native", 20, "peak RSS") > 20, "the os-vif worker's"
+    assert figure(recorded, "os-vif native", 20, "privsep peak RSS") > 10, "its privsep daemon"
+    assert figure(recorded, "floor", 20, "plug OVSDB") > 0
