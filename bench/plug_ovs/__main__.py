@@ -11,7 +11,6 @@ import secrets
 import subprocess
 import sys
 import tempfile
-import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,10 +20,11 @@ import typer
 
 from bench.common.environment import REPOSITORY
 from bench.common.figures import MIN_REPETITIONS, Figure, add
-from bench.common.process import Span
 from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
 from bench.plug import osvif
 from bench.plug.fleet import Fleet, fleet
+from bench.plug.measure import Busy, rates
+from bench.plug.sides import measure_agent, measure_host, wait_until_gone
 from vifbind.host.host import Host
 from vifbind.sandbox import Namespace, Ovs
 
@@ -74,12 +74,7 @@ class Switch:
 
     def wait_gone(self, names: list[str]) -> float:
         """Wait until none of ``names`` is left; the monotonic time it was seen so."""
-        deadline = time.monotonic() + 600
-        while self.left(names):
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"{self.left(names)} ports still there after 600 s")
-            time.sleep(0.05)
-        return time.monotonic()
+        return wait_until_gone(self, names)
 
 
 def _figures(side: str) -> list[Figure]:
@@ -98,68 +93,6 @@ def _figures(side: str) -> list[Figure]:
         *privsep,
         Figure("others' CPU", "cores", 2),
     ]
-
-
-def _rates(n: int, plug: float, unplug: float) -> dict[str, float]:
-    return {"plug": plug, "plug rate": n / plug, "unplug": unplug, "unplug rate": n / unplug}
-
-
-class Busy:
-    """CPU the rest of the machine used while a side ran (other developers' tests)."""
-
-    def __init__(self) -> None:
-        self._span = Span(os.getpid())
-
-    def others(self) -> float:
-        """Cores used by everything but this process and its children."""
-        return self._span.end().other_cores
-
-
-def measure_agent(
-    fleet_: Fleet, switch: Switch, ports: list[str], names: list[str]
-) -> dict[str, float]:
-    """One plug and unplug of every port through the service and the agent's watch."""
-    busy = Busy()
-    span = Span(fleet_.agent.pid)
-    with fleet_.held():
-        since = fleet_.revision()
-        fleet_.bind_all(ports)
-        started = time.monotonic()
-    plugged = fleet_.wait_plugged(ports, since) - started
-    switch.check_plugged(names, "vifbind agent")
-    with fleet_.held():
-        fleet_.unbind_all(ports)
-        started = time.monotonic()
-    unplugged = switch.wait_gone(names) - started
-    used = span.end()
-    return _rates(len(ports), plugged, unplugged) | {
-        "peak RSS": used.peak_rss_mib, "others' CPU": busy.others(),
-    }  # fmt: skip
-
-
-def measure_host(
-    host: Host, fleet_: Fleet, switch: Switch, ports: list[str], names: list[str]
-) -> dict[str, float]:
-    """``Host.apply`` of the same bindings in this process (the agent is stopped), then their
-    removal: the host part alone, without the service."""
-    bindings = fleet_.bind_all(ports)
-    busy = Busy()
-    started = time.perf_counter()
-    results = host.apply(bindings)
-    plugged = time.perf_counter() - started
-    failed = [r for r in results if r.outcome != "plugged"]
-    if failed:
-        raise RuntimeError(
-            f"Host.apply: {failed[0].port_id} {failed[0].outcome}: {failed[0].reason}"
-        )
-    switch.check_plugged(names, "Host.apply")
-    started = time.perf_counter()
-    results = host.unplug_many(ports)
-    unplugged = time.perf_counter() - started
-    fleet_.unbind_all(ports)
-    if switch.left(names):
-        raise RuntimeError(f"Host.unplug_many left {switch.left(names)} ports")
-    return _rates(len(ports), plugged, unplugged) | {"others' CPU": busy.others()}
 
 
 def measure_osvif(
@@ -184,7 +117,7 @@ def measure_osvif(
         worker.kill()
     if switch.left(names):
         raise RuntimeError(f"os-vif {interface} left {switch.left(names)} ports")
-    return _rates(len(vifs), plugged, unplugged) | {
+    return rates(len(vifs), plugged, unplugged) | {
         "peak RSS": rss, "privsep peak RSS": privsep, "others' CPU": others,
     }  # fmt: skip
 
@@ -212,7 +145,7 @@ def measure_floor(switch: Switch, names: list[str]) -> dict[str, float]:
     unplug = floor_job(switch, "ovs-unplug", names)
     if switch.left(names):
         raise RuntimeError(f"the floor left {switch.left(names)} ports")
-    return _rates(len(names), plug["total"], unplug["total"]) | {
+    return rates(len(names), plug["total"], unplug["total"]) | {
         "plug devices": plug["devices"], "plug OVSDB": plug["ovsdb"],
         "unplug devices": unplug["devices"], "unplug OVSDB": unplug["ovsdb"],
         "others' CPU": busy.others(),
