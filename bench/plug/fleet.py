@@ -104,7 +104,8 @@ def fleet(
     network; everything is stopped on exit."""
     with ExitStack() as stack:
         state = work / "service"
-        service = start_serve(state, None, "--backends", backends)
+        # The agent reports once (heartbeat off) and is held for long stretches.
+        service = start_serve(state, None, "--backends", backends, "--report-max-age", "86400")
         stack.callback(service.stop)
         admin_token = (state / "admin.token").read_text().strip()
         api = stack.enter_context(Client(service.url, admin_token, timeout=120))
