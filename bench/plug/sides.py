@@ -4,9 +4,11 @@ and ``Host.apply`` alone, on whatever host the benchmark built (``HostView`` che
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Protocol
 
 from bench.common.process import Span
+from bench.common.profile import RATE, by_package, hotspots, sampled, samples
 from bench.plug.fleet import Fleet
 from bench.plug.measure import Busy, rates
 from vifbind.host.host import Host
@@ -80,3 +82,26 @@ def wait_until_gone(view: HostView, names: list[str], timeout: float = 600) -> f
             raise RuntimeError(f"{view.left(names)} ports still there after {timeout:g} s")
         time.sleep(0.05)
     return time.monotonic()
+
+
+ENTRY_POINTS = ("<module>", "(cli/", "Agent.run", "Agent.step")
+"""Frames under which everything in the agent runs: not hot spots."""
+
+
+def profile_agent(
+    fleet_: Fleet, view: HostView, ports: list[str], names: list[str], stacks: Path
+) -> str:
+    """One extra, unrecorded plug and unplug of every port with the agent under py-spy; where
+    its time went, as a sentence for the notes (the collapsed stacks go to ``stacks``)."""
+    with sampled(fleet_.agent.pid, stacks):
+        measured = measure_agent(fleet_, view, ports, names)
+    held = samples(stacks) / (RATE * (measured["plug"] + measured["unplug"]))
+    packages = ", ".join(f"{name} {share:.0%}" for name, share in by_package(stacks)[:6])
+    found = hotspots(stacks, "vifbind", count=8, skip=ENTRY_POINTS)
+    spots = ", ".join(f"{s.frame} {s.total_share:.0%}" for s in found)
+    return (
+        f"py-spy on the agent during one extra plug ({measured['plug']:.2f} s) and unplug "
+        f"({measured['unplug']:.2f} s) of {len(ports)}: the GIL held {held:.0%} of that time; "
+        f"the samples ({stacks.name}) by package of the innermost frame: {packages}; under "
+        f"vifbind's functions: {spots}"
+    )

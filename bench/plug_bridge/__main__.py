@@ -26,7 +26,7 @@ from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
 from bench.plug import cni
 from bench.plug.fleet import fleet
 from bench.plug.measure import Busy, rates
-from bench.plug.sides import measure_agent, measure_host, wait_until_gone
+from bench.plug.sides import measure_agent, measure_host, profile_agent, wait_until_gone
 from vifbind.host.host import Host
 from vifbind.sandbox import Namespace
 
@@ -136,6 +136,13 @@ def main(
     output: Annotated[
         Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
     ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also sample the agent with py-spy during one extra plug and unplug of the "
+            "largest N; collapsed stacks are written to this directory."
+        ),
+    ] = None,
 ) -> None:
     """Measure Linux bridge plug throughput and append the figures to BENCHMARKS.md."""
     numbers = [20] if quick else [int(c) for c in counts.split(",") if c.strip()]
@@ -162,7 +169,7 @@ def main(
         if "CNI bridge" in chosen:
             report.extra_versions |= cni.ensure_installed()
         with tempfile.TemporaryDirectory(prefix="vifbind-bench-bridge-") as work:
-            run(numbers, runs, chosen, report, Path(work))
+            run(numbers, runs, chosen, report, Path(work), profile)
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         typer.echo(f"bench.plug_bridge: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -173,15 +180,30 @@ def main(
         record(report, output or BENCHMARKS_MD)
 
 
-def run(numbers: list[int], runs: int, sides: list[str], report: Report, work: Path) -> None:
+def measure_peer(
+    side: str, guests: Guests, names: list[str], work: Path, tag: str
+) -> dict[str, float]:
+    """One run of the CNI plugin (bridge ``<tag>c``, its own) or of the floor (``<tag>f``)."""
+    if side == "CNI bridge":
+        return measure_cni(guests, work, f"{tag}c")
+    return measure_floor(guests, names, f"{tag}f")
+
+
+def run(
+    numbers: list[int],
+    runs: int,
+    sides: list[str],
+    report: Report,
+    work: Path,
+    profile: Path | None,
+) -> None:
     """Every side at every N in one host namespace, on guests made beforehand."""
     tag = f"vbbr{os.getpid()}"
     with ExitStack() as stack:
         host_ns = Namespace.create(tag)
         stack.callback(host_ns.delete)
-        floor_bridge, cni_bridge = f"{tag}f", f"{tag}c"
-        host_ns.ip("link", "add", floor_bridge, "type", "bridge")
-        host_ns.ip("link", "set", floor_bridge, "up")
+        host_ns.ip("link", "add", f"{tag}f", "type", "bridge")
+        host_ns.ip("link", "set", f"{tag}f", "up")
         config = {"hypervisor": "netns", "netns": host_ns.name, "ovsdb": "",
                   "tunnels": {"vxlan": "198.51.100.1"}}  # fmt: skip
         network = {"type": "vxlan", "segmentation_id": 1001}
@@ -190,9 +212,8 @@ def run(numbers: list[int], runs: int, sides: list[str], report: Report, work: P
         for n in numbers:
             guests = Guests(host_ns, [])
             for i in range(n):
-                guest = Namespace.create(f"{tag}-{n}-{i}")
-                stack.callback(guest.delete)
-                guests.guests.append(guest)
+                guests.guests.append(Namespace.create(f"{tag}-{n}-{i}"))
+                stack.callback(guests.guests[-1].delete)
             ports = []
             for guest in guests.guests:
                 port = the_fleet.api.create_port(
@@ -211,14 +232,16 @@ def run(numbers: list[int], runs: int, sides: list[str], report: Report, work: P
                     elif side == "vifbind Host.apply":
                         with the_fleet.held():
                             measured = measure_host(host, the_fleet, guests, ports, names)
-                    elif side == "CNI bridge":
-                        measured = measure_cni(guests, work, cni_bridge)
                     else:
-                        measured = measure_floor(guests, names, floor_bridge)
+                        measured = measure_peer(side, guests, names, work, tag)
                     add(rows[side].figures, measured)
                     if guests.left(names):
                         raise RuntimeError(f"{guests.left(names)} veths left between runs")
             report.rows += rows.values()
+            if profile is not None and n == max(numbers):
+                profile.mkdir(parents=True, exist_ok=True)
+                stacks = profile / f"plug_bridge-agent-{n}.txt"
+                report.notes.append(profile_agent(the_fleet, guests, ports, names, stacks))
             for guest in guests.guests:
                 guest.delete()
 

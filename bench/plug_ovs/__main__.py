@@ -24,7 +24,7 @@ from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
 from bench.plug import osvif
 from bench.plug.fleet import Fleet, fleet
 from bench.plug.measure import Busy, rates
-from bench.plug.sides import measure_agent, measure_host, wait_until_gone
+from bench.plug.sides import measure_agent, measure_host, profile_agent, wait_until_gone
 from vifbind.host.host import Host
 from vifbind.sandbox import Namespace, Ovs
 
@@ -162,6 +162,13 @@ def main(
     output: Annotated[
         Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
     ] = None,
+    profile: Annotated[
+        Path | None,
+        typer.Option(
+            help="Also sample the agent with py-spy during one extra plug and unplug of the "
+            "largest N; collapsed stacks are written to this directory."
+        ),
+    ] = None,
 ) -> None:
     """Measure OVS plug throughput and append the figures to BENCHMARKS.md."""
     numbers = [20] if quick else [int(c) for c in counts.split(",") if c.strip()]
@@ -187,7 +194,7 @@ def main(
             report.extra_versions |= osvif.ensure_installed()
         report.extra_versions["Open vSwitch"] = _ovs_version()
         with tempfile.TemporaryDirectory(prefix="vifbind-bench-plug-") as work:
-            run(numbers, runs, chosen, report, Path(work))
+            run(numbers, runs, chosen, report, Path(work), profile)
     except (RuntimeError, subprocess.CalledProcessError) as exc:
         typer.echo(f"bench.plug_ovs: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -198,7 +205,14 @@ def main(
         record(report, output or BENCHMARKS_MD)
 
 
-def run(numbers: list[int], runs: int, sides: list[str], report: Report, work: Path) -> None:
+def run(
+    numbers: list[int],
+    runs: int,
+    sides: list[str],
+    report: Report,
+    work: Path,
+    profile: Path | None,
+) -> None:
     """Every side at every N on one OVS in one host namespace."""
     with ExitStack() as stack:
         ns = Namespace.create(f"vbplug{os.getpid()}")
@@ -234,6 +248,10 @@ def run(numbers: list[int], runs: int, sides: list[str], report: Report, work: P
                     add(rows[side].figures, measured)
                     _settle(switch, names)
             report.rows += rows.values()
+            if profile is not None and n == max(numbers):
+                profile.mkdir(parents=True, exist_ok=True)
+                stacks = profile / f"plug_ovs-agent-{n}.txt"
+                report.notes.append(profile_agent(the_fleet, switch, ports, names, stacks))
 
 
 def _vifs(the_fleet: Fleet, ports: list[str], names: list[str]) -> list[dict[str, str]]:
