@@ -170,14 +170,21 @@ class Netlink:
         )
 
     def _index(self, name: str) -> int:
-        # SIOCGIFINDEX on a socket of the namespace: microseconds, where a netlink lookup
-        # through pyroute2 costs about a millisecond.
+        index = self._find(name)
+        if index is None:
+            raise PlugError(f"device {name} does not exist")
+        return index
+
+    def _find(self, name: str) -> int | None:
+        """The index of ``name`` (``None``: no such device), by SIOCGIFINDEX on a socket of
+        the namespace: microseconds, where a netlink lookup through pyroute2 costs about a
+        millisecond."""
         request = struct.pack(IFREQ, name.encode(), 0)
         try:
             answer = fcntl.ioctl(self._names.fileno(), SIOCGIFINDEX, request)
         except OSError as exc:
             if exc.errno in (ENOENT, ENODEV):
-                raise PlugError(f"device {name} does not exist") from None
+                return None
             raise PlugError(f"device {name}: {exc.strerror}") from None
         index: int = struct.unpack(IFREQ, answer)[1]
         return index
@@ -318,11 +325,11 @@ class Netlink:
 
     def delete(self, name: str) -> None:
         """Delete the device ``name``; nothing happens when it is already gone."""
-        found = self._ipr.link_lookup(ifname=name)
-        if not found:
+        index = self._find(name)
+        if index is None:
             return
         try:
-            self._ipr.link("del", index=found[0])
+            self._ipr.link("del", index=index)
         except NetlinkError as exc:
             if exc.code not in (ENOENT, ENODEV):
                 raise PlugError(f"delete {name}: {exc}") from None
@@ -339,8 +346,11 @@ class Netlink:
             group = 1 + secrets.randbelow(2**31 - 1)
         moved = 0
         for name in names:
+            index = self._find(name)
+            if index is None:
+                continue
             try:
-                self._ipr.link("set", ifname=name, group=group)
+                self._ipr.link("set", index=index, group=group)
                 moved += 1
             except NetlinkError as exc:
                 if exc.code not in (ENOENT, ENODEV):
