@@ -89,6 +89,19 @@ def bridge_unplug(ipr: Any, job: dict[str, Any]) -> dict[str, float]:
     return {"total": done - started, "devices": done - started}
 
 
+def run_job(netns: str, job: dict[str, Any]) -> dict[str, float]:
+    """Run one floor job inside ``netns`` (a process of its own); its timings."""
+    done = subprocess.run(
+        ["ip", "netns", "exec", netns, sys.executable, "-m", "bench.plug.floor"],
+        input=json.dumps(job) + "\n", capture_output=True, text=True, check=False,
+        cwd=Path(__file__).resolve().parents[2], timeout=1800,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"floor {job['action']}: {done.stderr.strip()[-2000:]}")
+    timings: dict[str, float] = json.loads(done.stdout)
+    return timings
+
+
 ACTIONS = {
     "ovs-plug": ovs_plug,
     "ovs-unplug": ovs_unplug,

@@ -13,6 +13,8 @@ from bench.plug.fleet import Fleet
 from bench.plug.measure import Busy, rates
 from vifbind.host.host import Host
 
+VIFBIND_SIDES = ("vifbind agent", "vifbind Host.apply")
+
 
 class HostView(Protocol):
     """How a benchmark sees whether its ports are really plugged, or gone."""
@@ -72,6 +74,16 @@ def measure_host(
     if switch.left(names):
         raise RuntimeError(f"Host.unplug_many left {switch.left(names)} ports")
     return rates(len(ports), plugged, unplugged) | {"others' CPU": busy.others()}
+
+
+def measure_vifbind(
+    side: str, fleet_: Fleet, host: Host, view: HostView, ports: list[str], names: list[str]
+) -> dict[str, float]:
+    """One run of one of vifbind's sides (``Host.apply`` with the agent held meanwhile)."""
+    if side == "vifbind agent":
+        return measure_agent(fleet_, view, ports, names)
+    with fleet_.held():
+        return measure_host(host, fleet_, view, ports, names)
 
 
 def wait_until_gone(view: HostView, names: list[str], timeout: float = 600) -> float:

@@ -10,9 +10,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
-import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,19 +17,20 @@ from typing import Annotated
 
 import typer
 
-from bench.common.environment import REPOSITORY
 from bench.common.figures import MIN_REPETITIONS, Figure, add
-from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
-from bench.plug import cni
+from bench.common.report import Report, Row, Target
+from bench.plug import cni, floor
+from bench.plug.cli import Output, Profile, Quick, Repetitions, Sides, execute, finish, plan
 from bench.plug.fleet import fleet
 from bench.plug.measure import Busy, rates
-from bench.plug.sides import measure_agent, measure_host, profile_agent, wait_until_gone
+from bench.plug.sides import VIFBIND_SIDES, measure_vifbind, profile_agent, wait_until_gone
 from vifbind.host.host import Host
 from vifbind.sandbox import Namespace
 
 MTU = 1500
 TARGET_N = 500
 SIDES = ("vifbind agent", "vifbind Host.apply", "CNI bridge", "floor")
+ALL_SIDES = ",".join(SIDES)
 SPOT_CHECKS = 5
 
 
@@ -104,15 +102,7 @@ def floor_job(guests: Guests, action: str, names: list[str], bridge: str) -> dic
     """Run the raw floor inside the host namespace."""
     job = {"action": action, "names": names, "guests": [g.name for g in guests.guests],
            "bridge": bridge, "mtu": MTU}  # fmt: skip
-    done = subprocess.run(
-        ["ip", "netns", "exec", guests.host.name, sys.executable, "-m", "bench.plug.floor"],
-        input=json.dumps(job) + "\n", capture_output=True, text=True, check=False,
-        cwd=REPOSITORY, timeout=1200,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"floor {action}: {done.stderr.strip()[-2000:]}")
-    timings: dict[str, float] = json.loads(done.stdout)
-    return timings
+    return floor.run_job(guests.host.name, job)
 
 
 def measure_floor(guests: Guests, names: list[str], bridge: str) -> dict[str, float]:
@@ -128,36 +118,18 @@ def measure_floor(guests: Guests, names: list[str], bridge: str) -> dict[str, fl
 
 def main(
     counts: Annotated[str, typer.Option(help="Numbers of guests, in order.")] = "100,500",
-    repetitions: Annotated[int, typer.Option(help="Runs per side and N.")] = MIN_REPETITIONS,
-    sides: Annotated[str, typer.Option(help="Sides to measure.")] = ",".join(SIDES),
-    quick: Annotated[
-        bool, typer.Option(help="Smoke run: 1 repetition of N=20; recorded only with --output.")
-    ] = False,
-    output: Annotated[
-        Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
-    ] = None,
-    profile: Annotated[
-        Path | None,
-        typer.Option(
-            help="Also sample the agent with py-spy during one extra plug and unplug of the "
-            "largest N; collapsed stacks are written to this directory."
-        ),
-    ] = None,
+    repetitions: Repetitions = MIN_REPETITIONS,
+    sides: Sides = ALL_SIDES,
+    quick: Quick = False,
+    output: Output = None,
+    profile: Profile = None,
 ) -> None:
     """Measure Linux bridge plug throughput and append the figures to BENCHMARKS.md."""
-    numbers = [20] if quick else [int(c) for c in counts.split(",") if c.strip()]
-    chosen = [s.strip() for s in sides.split(",") if s.strip()]
-    if set(chosen) - set(SIDES):
-        raise typer.BadParameter(f"sides are {', '.join(SIDES)}", param_hint="--sides")
+    numbers, runs, chosen = plan(counts, repetitions, sides, SIDES, quick)
     if max(numbers) > cni.CAPACITY:
         raise typer.BadParameter(
             f"at most {cni.CAPACITY} (host-local's addresses in the documentation ranges)",
             param_hint="--counts",
-        )
-    runs = 1 if quick else repetitions
-    if not quick and runs < MIN_REPETITIONS:
-        raise typer.BadParameter(
-            f"at least {MIN_REPETITIONS} (or --quick)", param_hint="--repetitions"
         )
     report = Report(
         benchmark="plug_bridge",
@@ -165,19 +137,16 @@ def main(
         parameters={"N": ",".join(map(str, numbers)), "repetitions": str(runs),
                     "hypervisor": "netns (veth, guest end in the guest's namespace)"},
     )  # fmt: skip
-    try:
+
+    def body(work: Path) -> None:
         if "CNI bridge" in chosen:
             report.extra_versions |= cni.ensure_installed()
-        with tempfile.TemporaryDirectory(prefix="vifbind-bench-bridge-") as work:
-            run(numbers, runs, chosen, report, Path(work), profile)
-    except (RuntimeError, subprocess.CalledProcessError) as exc:
-        typer.echo(f"bench.plug_bridge: {exc}", err=True)
-        raise typer.Exit(1) from None
+        run(numbers, runs, chosen, report, work, profile)
+
+    execute(report, body)
     notes(report)
     judge(report, runs)
-    show(report)
-    if output is not None or not quick:
-        record(report, output or BENCHMARKS_MD)
+    finish(report, quick, output)
 
 
 def measure_peer(
@@ -227,11 +196,8 @@ def run(
                 rows[side] = Row(labels={"side": side, "N": str(n)}, figures=_figures() + extra)
             for side in sides:
                 for _ in range(runs):
-                    if side == "vifbind agent":
-                        measured = measure_agent(the_fleet, guests, ports, names)
-                    elif side == "vifbind Host.apply":
-                        with the_fleet.held():
-                            measured = measure_host(host, the_fleet, guests, ports, names)
+                    if side in VIFBIND_SIDES:
+                        measured = measure_vifbind(side, the_fleet, host, guests, ports, names)
                     else:
                         measured = measure_peer(side, guests, names, work, tag)
                     add(rows[side].figures, measured)

@@ -5,12 +5,9 @@ the same OVS, one side after the other, the bridge checked empty between sides."
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
-import sys
-import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +15,13 @@ from typing import Annotated
 
 import typer
 
-from bench.common.environment import REPOSITORY
 from bench.common.figures import MIN_REPETITIONS, Figure, add
-from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
-from bench.plug import osvif
+from bench.common.report import Report, Row, Target
+from bench.plug import floor, osvif
+from bench.plug.cli import Output, Profile, Quick, Repetitions, Sides, execute, finish, plan
 from bench.plug.fleet import Fleet, fleet
 from bench.plug.measure import Busy, rates
-from bench.plug.sides import measure_agent, measure_host, profile_agent, wait_until_gone
+from bench.plug.sides import VIFBIND_SIDES, measure_vifbind, profile_agent, wait_until_gone
 from vifbind.host.host import Host
 from vifbind.sandbox import Namespace, Ovs
 
@@ -32,6 +29,7 @@ BRIDGE = "br-int"
 MTU = 1500
 TARGET_N = 500
 SIDES = ("vifbind agent", "vifbind Host.apply", "os-vif native", "os-vif vsctl", "floor")
+ALL_SIDES = ",".join(SIDES)
 
 
 @dataclass(frozen=True)
@@ -126,15 +124,7 @@ def floor_job(switch: Switch, action: str, names: list[str]) -> dict[str, float]
     """Run the raw floor inside the host namespace."""
     job = {"action": action, "names": names, "remote": switch.ovs.remote, "bridge": BRIDGE,
            "mtu": MTU}  # fmt: skip
-    done = subprocess.run(
-        ["ip", "netns", "exec", switch.ns.name, sys.executable, "-m", "bench.plug.floor"],
-        input=json.dumps(job) + "\n", capture_output=True, text=True, check=False,
-        cwd=REPOSITORY, timeout=1200,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise RuntimeError(f"floor {action}: {done.stderr.strip()[-2000:]}")
-    timings: dict[str, float] = json.loads(done.stdout)
-    return timings
+    return floor.run_job(switch.ns.name, job)
 
 
 def measure_floor(switch: Switch, names: list[str]) -> dict[str, float]:
@@ -154,55 +144,31 @@ def measure_floor(switch: Switch, names: list[str]) -> dict[str, float]:
 
 def main(
     counts: Annotated[str, typer.Option(help="Numbers of VIFs, in order.")] = "100,500,2000",
-    repetitions: Annotated[int, typer.Option(help="Runs per side and N.")] = MIN_REPETITIONS,
-    sides: Annotated[str, typer.Option(help="Sides to measure.")] = ",".join(SIDES),
-    quick: Annotated[
-        bool, typer.Option(help="Smoke run: 1 repetition of N=20; recorded only with --output.")
-    ] = False,
-    output: Annotated[
-        Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
-    ] = None,
-    profile: Annotated[
-        Path | None,
-        typer.Option(
-            help="Also sample the agent with py-spy during one extra plug and unplug of the "
-            "largest N; collapsed stacks are written to this directory."
-        ),
-    ] = None,
+    repetitions: Repetitions = MIN_REPETITIONS,
+    sides: Sides = ALL_SIDES,
+    quick: Quick = False,
+    output: Output = None,
+    profile: Profile = None,
 ) -> None:
     """Measure OVS plug throughput and append the figures to BENCHMARKS.md."""
-    numbers = [20] if quick else [int(c) for c in counts.split(",") if c.strip()]
-    chosen = [s.strip() for s in sides.split(",") if s.strip()]
-    unknown = set(chosen) - set(SIDES)
-    if unknown:
-        raise typer.BadParameter(
-            f"{', '.join(sorted(unknown))}: not one of {', '.join(SIDES)}", param_hint="--sides"
-        )
-    runs = 1 if quick else repetitions
-    if not quick and runs < MIN_REPETITIONS:
-        raise typer.BadParameter(
-            f"at least {MIN_REPETITIONS} (or --quick)", param_hint="--repetitions"
-        )
+    numbers, runs, chosen = plan(counts, repetitions, sides, SIDES, quick)
     report = Report(
         benchmark="plug_ovs",
         quick=quick,
         parameters={"N": ",".join(map(str, numbers)), "repetitions": str(runs),
                     "OVS": "private, userspace datapath (netdev)", "hypervisor": "kvm (taps)"},
     )  # fmt: skip
-    try:
+
+    def body(work: Path) -> None:
         if any(s.startswith("os-vif") for s in chosen):
             report.extra_versions |= osvif.ensure_installed()
         report.extra_versions["Open vSwitch"] = _ovs_version()
-        with tempfile.TemporaryDirectory(prefix="vifbind-bench-plug-") as work:
-            run(numbers, runs, chosen, report, Path(work), profile)
-    except (RuntimeError, subprocess.CalledProcessError) as exc:
-        typer.echo(f"bench.plug_ovs: {exc}", err=True)
-        raise typer.Exit(1) from None
+        run(numbers, runs, chosen, report, work, profile)
+
+    execute(report, body)
     notes(report)
     judge(report, runs)
-    show(report)
-    if output is not None or not quick:
-        record(report, output or BENCHMARKS_MD)
+    finish(report, quick, output)
 
 
 def run(
@@ -234,11 +200,8 @@ def run(
             vifs: list[dict[str, str]] = []
             for side in sides:
                 for _ in range(runs):
-                    if side == "vifbind agent":
-                        measured = measure_agent(the_fleet, switch, ports, names)
-                    elif side == "vifbind Host.apply":
-                        with the_fleet.held():
-                            measured = measure_host(host, the_fleet, switch, ports, names)
+                    if side in VIFBIND_SIDES:
+                        measured = measure_vifbind(side, the_fleet, host, switch, ports, names)
                     elif side.startswith("os-vif"):
                         if not vifs:
                             vifs = _vifs(the_fleet, ports, names)
