@@ -25,6 +25,7 @@ from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
 from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
 from vifbind.host.namespaces import socket_in
+from vifbind.host.setlink import LinkChange, LinkSetter
 from vifbind.host.tuntap import TapMaker
 
 ENOENT = 2
@@ -189,6 +190,22 @@ class Netlink:
         index: int = struct.unpack(IFREQ, answer)[1]
         return index
 
+    def _set(self, what: str, index: int, change: LinkChange) -> None:
+        try:
+            self._setter.set(index, change)
+        except OSError as exc:
+            raise PlugError(f"{what}: {exc.strerror}") from None
+
+    @property
+    def _setter(self) -> LinkSetter:
+        setter: LinkSetter | None = getattr(self._local, "setter", None)
+        if setter is None:
+            sock = socket_in(self.netns, socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+            setter = self._local.setter = LinkSetter(sock)
+            with self._lock:
+                self._sockets.append(sock)
+        return setter
+
     @property
     def _names(self) -> socket.socket:
         names: socket.socket | None = getattr(self._local, "names", None)
@@ -213,28 +230,24 @@ class Netlink:
             peer_final = working.peer.name
             working = replace(working, peer=replace(working.peer, name=_new_name()))
         peer_name = None
-        mark: dict[str, Any] = {"ifalias": spec.owner}
+        mark = LinkChange(ifalias=spec.owner)
         if working.kind == "tap":
             try:
                 self._taps.create(working.name)
             except OSError as exc:
                 raise PlugError(f"create tap {final}: {exc.strerror or exc}") from None
-            mark["mtu"] = spec.mtu  # the tun driver knows no MTU at creation
+            mark = replace(mark, mtu=spec.mtu)  # the tun driver knows no MTU at creation
         else:
             attrs = self._attrs(working, netns_dir)
             peer_name = attrs.get("peer", {}).get("ifname")
             _nl(f"create {spec.kind} {final}", lambda: self._ipr.link("add", **attrs))
         index = self._index(working.name)
-        _nl(f"mark {final}", lambda: self._ipr.link("set", index=index, **mark))
+        self._set(f"mark {final}", index, mark)
         if working.peer is not None and peer_name is not None:
             self._mark_peer(working.peer, peer_name, spec.owner, netns_dir)
         if peer_final is not None and peer_name is not None:
-            peer_index = self._index(peer_name)
-            _nl(
-                f"name {peer_final}",
-                lambda: self._ipr.link("set", index=peer_index, ifname=peer_final),
-            )
-        _nl(f"name {final}", lambda: self._ipr.link("set", index=index, ifname=final))
+            self._set(f"name {peer_final}", self._index(peer_name), LinkChange(ifname=peer_final))
+        self._set(f"name {final}", index, LinkChange(ifname=final))
 
     def leftovers(self) -> list[str]:
         """Devices still under a reserved ``vbnew…`` name: left by an interrupted plug."""
@@ -301,9 +314,10 @@ class Netlink:
             self._open_peer(spec, spec.peer, netns_dir)
         master = self._index(spec.master) if spec.master is not None else 0
         # One request: the kernel sets the MTU and the master before it brings the device up.
-        _nl(
+        self._set(
             f"enslave {spec.name} to {spec.master or 'nothing'} and set it up",
-            lambda: self._ipr.link("set", index=index, mtu=spec.mtu, master=master, state="up"),
+            index,
+            LinkChange(mtu=spec.mtu, master=master, up=True),
         )
 
     def _open_peer(self, spec: LinkSpec, peer: Peer, netns_dir: Path) -> None:
@@ -350,11 +364,11 @@ class Netlink:
             if index is None:
                 continue
             try:
-                self._ipr.link("set", index=index, group=group)
+                self._setter.set(index, LinkChange(group=group))
                 moved += 1
-            except NetlinkError as exc:
-                if exc.code not in (ENOENT, ENODEV):
-                    raise PlugError(f"delete {name}: {exc}") from None
+            except OSError as exc:
+                if exc.errno not in (ENOENT, ENODEV):
+                    raise PlugError(f"delete {name}: {exc.strerror}") from None
         if moved:
             _nl(f"delete {', '.join(names)}", lambda: self._ipr.link("del", group=group))
 
