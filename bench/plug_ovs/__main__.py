@@ -83,8 +83,11 @@ class Switch:
         return len(set(names) & (self.ports() | self.devices()))
 
     def wait_gone(self, names: list[str]) -> float:
-        """Wait until none of ``names`` is left; the monotonic time it was seen so."""
-        return wait_until_gone(self, names)
+        """Wait until none of ``names`` is left and vswitchd applied the removal (as the
+        floor's transaction and ``Host.unplug_many`` wait for it); the monotonic time then."""
+        wait_until_gone(self, names)
+        self.ovs.vsctl("--timeout=600", "sync")
+        return time.monotonic()
 
 
 def _figures(side: str) -> list[Figure]:
@@ -258,7 +261,8 @@ def notes(report: Report) -> None:
         "agent` process (kvm hypervisor: it creates each tap and adds it to OVS) is held with "
         "SIGSTOP while the N bindings are made, and timed from SIGCONT until the service has "
         "every port plugged (the agent reports plugged only once vswitchd opened the port); "
-        "unplug: from SIGCONT after unbinding all until no tap and no OVS port is left. Peak RSS "
+        "unplug: from SIGCONT after unbinding all until no tap and no OVS port is left and "
+        "vswitchd applied the removal (`ovs-vsctl sync`). Peak RSS "
         "is the agent process's.",
         "vifbind Host.apply: the same bindings applied by `Host.apply` in the benchmark's "
         "process (no service, no watch), and removed by `Host.unplug_many`: the host's share.",
