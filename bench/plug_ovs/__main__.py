@@ -86,7 +86,9 @@ class Switch:
         """Wait until none of ``names`` is left and vswitchd applied the removal (as the
         floor's transaction and ``Host.unplug_many`` wait for it); the monotonic time then."""
         wait_until_gone(self, names)
-        self.ovs.vsctl("--timeout=600", "sync")
+        # A write makes ovs-vsctl wait until vswitchd applied everything before it.
+        self.ovs.vsctl("--timeout=600", "set", "Open_vSwitch", ".",
+                       f"external_ids:vifbind-bench={time.monotonic()}")  # fmt: skip
         return time.monotonic()
 
 
@@ -262,7 +264,7 @@ def notes(report: Report) -> None:
         "SIGSTOP while the N bindings are made, and timed from SIGCONT until the service has "
         "every port plugged (the agent reports plugged only once vswitchd opened the port); "
         "unplug: from SIGCONT after unbinding all until no tap and no OVS port is left and "
-        "vswitchd applied the removal (`ovs-vsctl sync`). Peak RSS "
+        "vswitchd applied the removal (an `ovs-vsctl` write waits for it). Peak RSS "
         "is the agent process's.",
         "vifbind Host.apply: the same bindings applied by `Host.apply` in the benchmark's "
         "process (no service, no watch), and removed by `Host.unplug_many`: the host's share.",
