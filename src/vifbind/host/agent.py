@@ -157,8 +157,8 @@ class Agent:
         self._tell(report.results)
 
     def _apply_changes(self, answer: HostBindings) -> None:
-        """An incremental answer: plug what changed (one batch), unplug what went away, and
-        redo the ports of networks whose tunnel peers moved."""
+        """An incremental answer: plug what changed (one batch), unplug what went away (one
+        batch), and redo the ports of networks whose tunnel peers moved."""
         changed: dict[str, Binding] = {}
         gone: list[str] = []
         for binding in answer.bindings:
@@ -189,11 +189,15 @@ class Agent:
                 "applied %d ports in %.0f ms", len(changed), 1000 * (time.perf_counter() - started)
             )
             self._tell(results)
-        for port_id in gone:
-            result = self.host.unplug(port_id)
-            self._outcomes.pop(port_id, None)
-            if result.outcome == "failed":
-                log.warning("unplug of %s failed: %s", port_id, result.reason)
+        if gone:
+            started = time.perf_counter()
+            for result in self.host.unplug_many(gone):
+                self._outcomes.pop(result.port_id, None)
+                if result.outcome == "failed":
+                    log.warning("unplug of %s failed: %s", result.port_id, result.reason)
+            log.info(
+                "unplugged %d ports in %.0f ms", len(gone), 1000 * (time.perf_counter() - started)
+            )
 
     # -- telling the service ----------------------------------------------------------------
 

@@ -61,7 +61,13 @@ class HostConfig(Model):
         default="unix:/var/run/openvswitch/db.sock",
         description="OVSDB connection of the host's Open vSwitch; empty: no OVS on this host.",
     )
-    ovsdb_timeout: float = Field(default=10.0, gt=0, le=300)
+    ovsdb_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds to wait for OVSDB; a transaction waits for ovs-vswitchd this long "
+        "plus 0.1 s per port it adds or removes.",
+    )
     linux_bridges: list[BridgeName] = Field(
         default_factory=list, description="Existing Linux bridges bindings may attach to."
     )

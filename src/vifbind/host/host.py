@@ -9,6 +9,7 @@ are devices enslaved and brought up.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
@@ -19,10 +20,10 @@ from vifbind.host.config import HostConfig
 from vifbind.host.facts import host_report
 from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory, take_inventory
-from vifbind.host.layout import NETWORK_OWNER_PREFIX, LinkSpec
+from vifbind.host.layout import NETWORK_OWNER_PREFIX, OWNER_PREFIX, LinkSpec
 from vifbind.host.netlink import Netlink
 from vifbind.host.ovsdb import Ovsdb
-from vifbind.host.protections.nftables import Nftables
+from vifbind.host.protections.nftables import ChainState, Nftables
 from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
 from vifbind.host.results import PortResult, ReconcileReport
 
@@ -120,20 +121,42 @@ class Host:
 
         Only this port's chain is read from the ruleset (by name), never the other ports'.
         """
+        return self.unplug_many([port_id])[0]
+
+    def unplug_many(self, port_ids: Sequence[str]) -> list[PortResult]:
+        """Remove everything vifbind created for ``port_ids`` at once; a port already gone is
+        unplugged too.
+
+        One look at the host (one link dump, one OVSDB read, one listing of vifbind's chains —
+        a single port's chain is read by name alone), one OVSDB transaction for every port, and
+        the devices deleted while ovs-vswitchd removes the ports. When the removal fails, every
+        port of the batch is reported failed (the next reconcile finishes what is left).
+        """
+        if not port_ids:
+            return []
         try:
             ovs = self._ovs()
-            chain = self._nft.chain(port_id)
             found = Inventory(
                 links={link.name: link for link in self._netlink.links()},
                 ovs={i.name: i for i in ovs.interfaces()} if ovs is not None else {},
-                chains={port_id: chain} if chain is not None else {},
+                chains=self._chains_of(port_ids),
             )
-            changed = self._remove_ports([port_id], found)
+            changed = set(self._remove_ports(port_ids, found))
         except PlugError as exc:
-            return PortResult(port_id=port_id, outcome="failed", reason=str(exc), changed=True)
+            return [
+                PortResult(port_id=p, outcome="failed", reason=str(exc), changed=True)
+                for p in port_ids
+            ]
         finally:
             self._netlink.release_guests()
-        return PortResult(port_id=port_id, outcome="unplugged", changed=bool(changed))
+        return [PortResult(port_id=p, outcome="unplugged", changed=p in changed) for p in port_ids]
+
+    def _chains_of(self, port_ids: Sequence[str]) -> dict[str, ChainState]:
+        if len(port_ids) == 1:
+            chain = self._nft.chain(port_ids[0])
+            return {port_ids[0]: chain} if chain is not None else {}
+        wanted = set(port_ids)
+        return {p: c for p, c in self._nft.chains().items() if p in wanted}
 
     def _vet(
         self, desired: Sequence[Binding], inventory: Inventory
@@ -311,12 +334,23 @@ class Host:
         had something."""
         if not port_ids:
             return []
-        touched = set()
-        ovs_names = [i.name for p in port_ids for i in inventory.port_interfaces(p)]
-        if ovs_names:
-            self._need_ovs().del_ports(ovs_names)
-            touched |= {i.owner for i in inventory.ovs.values() if i.name in ovs_names}
-        links = [link for p in port_ids for link in inventory.port_links(p)]
+        touched: set[str | None] = set()
+        wanted = set(port_ids)
+        owned = [i for i in inventory.ovs.values() if i.owner in wanted]
+        links = [link for link in inventory.links.values() if _owner(link.alias) in wanted]
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="vifbind-ovsdb") as pool:
+            # vswitchd takes long to remove ports (the userspace datapath reconfigures for
+            # each): the devices are deleted meanwhile, instead of after.
+            removal = (
+                pool.submit(self._need_ovs().del_ports, [i.name for i in owned]) if owned else None
+            )
+            self._netlink.delete_many(
+                [link.name for link in links], {link.group for link in inventory.links.values()}
+            )
+            touched |= {_owner(link.alias) for link in links}
+            if removal is not None:
+                removal.result()
+        touched |= {i.owner for i in owned}
         networks = {
             link.master
             for link in links
@@ -324,10 +358,6 @@ class Host:
             and inventory.links.get(link.master) is not None
             and inventory.links[link.master].alias.startswith(NETWORK_OWNER_PREFIX)
         }
-        # Bridges last, so that a bridge never outlives its ports' isolation.
-        for link in sorted(links, key=lambda s: s.kind == "bridge"):
-            self._netlink.delete(link.name)
-            touched.add(link.alias.removeprefix("vifbind:"))
         chains = [inventory.chains[p] for p in port_ids if p in inventory.chains]
         self._nft.remove(chains)
         touched |= {c.port_id for c in chains}
@@ -349,3 +379,10 @@ class Host:
         owned = [link for link in self._netlink.links() if link.alias == mark]
         for link in sorted(owned, key=lambda s: s.kind == "bridge"):
             self._netlink.delete(link.name)
+
+
+def _owner(alias: str) -> str | None:
+    """The port a device's ownership mark names (``None``: not a port's device)."""
+    if alias.startswith(OWNER_PREFIX) and not alias.startswith(NETWORK_OWNER_PREFIX):
+        return alias.removeprefix(OWNER_PREFIX)
+    return None

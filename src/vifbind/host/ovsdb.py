@@ -12,10 +12,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ovsdbapp.backend.ovs_idl import connection
+from ovsdbapp.schema.open_vswitch import commands as vsctl_cmd
 from ovsdbapp.schema.open_vswitch import impl_idl
 
 from vifbind.errors import PlugError
 from vifbind.host.layout import OvsPortSpec
+
+PORT_SECONDS = 0.1
+"""Time allowed to ovs-vswitchd per port of a transaction, on top of the configured timeout:
+the userspace datapath reconfigures for every port it removes (some 10-20 ms each here), so
+a batch of 2,000 takes far longer than one port."""
 
 OWNER_KEY = "vifbind-port"
 """external_ids key that marks an interface as created by vifbind for that port."""
@@ -51,6 +57,7 @@ class Ovsdb:
     """One OVSDB connection to the host's Open vSwitch."""
 
     def __init__(self, remote: str, timeout: float) -> None:
+        self._timeout = timeout
         try:
             idl = connection.OvsdbIdl.from_server(remote, "Open_vSwitch")
             self._conn = connection.Connection(idl=idl, timeout=timeout)
@@ -147,8 +154,14 @@ class Ovsdb:
     def _transact(self, what: str, commands: list[Any]) -> None:
         if not commands:
             return
+        ports = sum(1 for c in commands if isinstance(c, vsctl_cmd.DelPortCommand))
         try:
-            with self._api.transaction(check_error=True) as txn:
+            with impl_idl.OvsVsctlTransaction(
+                self._api,
+                self._conn,
+                timeout=self._timeout + PORT_SECONDS * ports,
+                check_error=True,
+            ) as txn:
                 for command in commands:
                     txn.add(command)
         except Exception as exc:

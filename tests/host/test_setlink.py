@@ -1,0 +1,48 @@
+"""RTM_SETLINK requests built by hand change a real device as asked, and the kernel's
+refusals come back as the errno it gave."""
+
+from __future__ import annotations
+
+import errno
+import json
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from vifbind.host.namespaces import socket_in
+from vifbind.host.setlink import LinkChange, LinkSetter
+
+from guests import Namespace
+
+pytestmark = pytest.mark.e2e
+
+NETLINK_ROUTE = 0
+
+
+def test_mark_rename_enslave_and_bring_up(netns: Callable[[str], Namespace]) -> None:
+    ns = netns("h")
+    ns.ip("link", "add", "vbs-old", "type", "veth", "peer", "name", "vbs-peer")
+    ns.ip("link", "add", "vbs-br", "type", "bridge")
+    ns.ip("link", "add", "vbs-other", "type", "bridge")
+    index = json.loads(ns.ip("-j", "link", "show", "vbs-old"))[0]["ifindex"]
+    bridge = json.loads(ns.ip("-j", "link", "show", "vbs-br"))[0]["ifindex"]
+    sock = socket_in(Path(f"/run/netns/{ns.name}"), socket.AF_NETLINK, socket.SOCK_RAW,
+                     NETLINK_ROUTE)  # fmt: skip
+    setter = LinkSetter(sock)
+    try:
+        setter.set(index, LinkChange(ifalias="vifbind:test", mtu=1400, group=7))
+        setter.set(index, LinkChange(ifname="vbs-new"))
+        setter.set(index, LinkChange(master=bridge, up=True))
+        with pytest.raises(OSError, match="exists") as refused:
+            setter.set(index, LinkChange(ifname="vbs-other"))
+        assert refused.value.errno == errno.EEXIST
+        setter.set(index, LinkChange(master=0))
+    finally:
+        setter.close()
+    [device] = json.loads(ns.ip("-d", "-j", "link", "show", "vbs-new"))
+    assert device["ifalias"] == "vifbind:test" and device["mtu"] == 1400
+    assert device["group"] == "7" or device["group"] == 7
+    assert "UP" in device["flags"] and "master" not in device
+    assert "vbs-old" not in ns.ip("link")
