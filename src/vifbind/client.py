@@ -24,6 +24,9 @@ from vifbind.contract.api import (
     HostBindings,
     HostView,
     NetworkView,
+    PluggedOutcome,
+    PluggedOutcomes,
+    PortPlugged,
     PortView,
     TokenView,
 )
@@ -259,6 +262,15 @@ class Client:
         ``retrying``, the error is one the host will try to get past by itself."""
         body = {"plugged": plugged, "revision": revision, "error": error, "retrying": retrying}
         return self._call(Binding, "PUT", f"/v1/ports/{port_id}/bindings/{host}/plugged", json=body)
+
+    def report_plugged_many(
+        self, host: str, reports: Sequence[PortPlugged]
+    ) -> list[PluggedOutcome]:
+        """Say for several bindings at once whether the host plugged them (agents): one request
+        and one transaction; each outcome says whether its report was recorded."""
+        body = {"reports": [r.model_dump(mode="json") for r in reports]}
+        answer = self._call(PluggedOutcomes, "PUT", f"/v1/hosts/{host}/plugged", json=body)
+        return answer.outcomes
 
     def explain(
         self,

@@ -169,6 +169,15 @@ CASES = [
         ),
     ),
     case(
+        "PUT",
+        "/v1/hosts/{host}/plugged",
+        {"admin", "agent-own"},
+        lambda f: (
+            f"/v1/hosts/{OWN}/plugged",
+            {"reports": [{"port_id": f.port_id, "plugged": True, "revision": 10**6}]},
+        ),
+    ),
+    case(
         "POST",
         "/v1/explain",
         {"admin", "compute", "reader"},

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from vifbind.contract.api import PortView
+from vifbind.contract.api import PortPlugged, PortView
 from vifbind.errors import BindingFailed, Conflict, NotFound, WaitTimeout
 
 from builders import NFT, host, vxlan
@@ -155,6 +155,60 @@ def test_plugged_is_recorded_for_the_current_decision_only(service: RunningServi
         port.id, "cmp-1", plugged=False, revision=changed.revision, error="bridge not allowed"
     )
     assert refused.plug_error == "bridge not allowed"
+
+
+def test_a_host_reports_several_ports_plugged_in_one_request(service: RunningService) -> None:
+    api = service.client()
+    api.report_host(host("cmp-1"))
+    first, second, stale = (a_port(service) for _ in range(3))
+    bound = {p.id: api.bind(p.id, "cmp-1") for p in (first, second, stale)}
+    old = bound[stale.id].revision
+    api.update_port(stale.id, fixed_ips=["192.0.2.31"])
+    missing = "0c0ffee0-0000-4000-8000-000000000000"
+    reports = [
+        PortPlugged(port_id=first.id, plugged=True, revision=bound[first.id].revision),
+        PortPlugged(
+            port_id=second.id,
+            plugged=False,
+            revision=bound[second.id].revision,
+            error="bridge not allowed",
+        ),
+        PortPlugged(port_id=stale.id, plugged=True, revision=old),
+        PortPlugged(port_id=missing, plugged=True, revision=1),
+    ]
+    before = api.events().revision
+    outcomes = api.report_plugged_many("cmp-1", reports)
+    assert [(o.port_id, o.recorded, o.error_type) for o in outcomes] == [
+        (first.id, True, None),
+        (second.id, True, None),
+        (stale.id, False, "Conflict"),
+        (missing, False, "NotFound"),
+    ]
+    assert outcomes[2].error is not None and "decided again" in outcomes[2].error
+    assert api.get_binding(first.id, "cmp-1").plugged
+    assert api.get_binding(second.id, "cmp-1").plug_error == "bridge not allowed"
+    assert not api.get_binding(stale.id, "cmp-1").plugged
+    # One transaction: the recorded reports share one revision.
+    changes = api.events(since=before).events
+    assert [e.port_id for e in changes] == [first.id, second.id]
+    assert len({e.revision for e in changes}) == 1
+
+
+def test_plugged_reports_refuse_bad_batches(service: RunningService) -> None:
+    port = a_port(service)
+    twice = {"port_id": port.id, "plugged": True, "revision": 1}
+    for body, message in (
+        ({"reports": []}, "reports: List should have at least 1 item"),
+        ({"reports": [twice, twice]}, f"port {port.id} is reported twice"),
+        ({"reports": [{"port_id": "x", "plugged": True, "revision": 1}]}, "reports.0.port_id"),
+    ):
+        answer = httpx.put(
+            f"{service.url}/v1/hosts/cmp-1/plugged",
+            json=body,
+            headers={"Authorization": f"Bearer {service.admin_token}"},
+        )
+        assert answer.status_code == 422, answer.text
+        assert message in answer.json()["error"]["message"]
 
 
 def test_wait_plugged(service: RunningService) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from vifbind.contract import AddressPair, Binding, HostReport, Segment
 from vifbind.contract.base import Model, Record
@@ -105,6 +105,49 @@ class PluggedReport(Model):
         default=False,
         description="The host will try again by itself (a system error, not a refusal).",
     )
+
+
+MAX_PLUGGED_REPORTS = 5000
+"""Ports in one ``PUT /v1/hosts/{host}/plugged``; an agent with more sends several."""
+
+
+class PortPlugged(PluggedReport):
+    """One port's entry of a host's plugged reports."""
+
+    port_id: Uuid
+
+
+class PluggedReports(Model):
+    """``PUT /v1/hosts/{host}/plugged`` (agent): what the host did with several bindings,
+    recorded in one transaction — one request for a batch the host plugged together."""
+
+    reports: list[PortPlugged] = Field(min_length=1, max_length=MAX_PLUGGED_REPORTS)
+
+    @field_validator("reports")
+    @classmethod
+    def _each_port_once(cls, reports: list[PortPlugged]) -> list[PortPlugged]:
+        seen: set[str] = set()
+        for report in reports:
+            if report.port_id in seen:
+                raise ValueError(f"port {report.port_id} is reported twice")
+            seen.add(report.port_id)
+        return reports
+
+
+class PluggedOutcome(Record):
+    """What became of one port's plugged report: recorded, or refused as the single-port
+    request would have been (``error`` says why, ``error_type`` is that error's type)."""
+
+    port_id: str
+    recorded: bool
+    error: str | None = None
+    error_type: str | None = None
+
+
+class PluggedOutcomes(Record):
+    """Answer of ``PUT /v1/hosts/{host}/plugged``: one outcome per report, in order."""
+
+    outcomes: list[PluggedOutcome]
 
 
 class HostBindings(Record):

@@ -26,7 +26,7 @@ from vifbind.contract import (
     Network,
     Port,
 )
-from vifbind.contract.api import EventKind, PluggedReport
+from vifbind.contract.api import EventKind, PluggedOutcome, PluggedReport, PortPlugged
 from vifbind.errors import Conflict, NotFound
 from vifbind.negotiate import negotiate
 from vifbind.service import hosts, networks, ports
@@ -197,6 +197,30 @@ def set_plugged(
     }
     _set(tx, row, changes, kind="plugged" if report.plugged else "unplugged")
     return to_binding(row)
+
+
+def set_plugged_many(
+    tx: WriteTx, decider: Decider, host: str, reports: list[PortPlugged]
+) -> list[PluggedOutcome]:
+    """Record several of a host's plugged reports in one transaction; a report refused (its
+    binding decided again, or gone) is answered as refused and the others are recorded."""
+    outcomes = []
+    for report in reports:
+        try:
+            # Every refusal is raised before set_plugged writes anything.
+            set_plugged(tx, decider, report.port_id, host, report)
+        except (Conflict, NotFound) as exc:
+            outcomes.append(
+                PluggedOutcome(
+                    port_id=report.port_id,
+                    recorded=False,
+                    error=str(exc),
+                    error_type=type(exc).__name__,
+                )
+            )
+        else:
+            outcomes.append(PluggedOutcome(port_id=report.port_id, recorded=True))
+    return outcomes
 
 
 def network_signal_target(

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from vifbind.contract import HostReport
-from vifbind.contract.api import HostBindings, HostView
+from vifbind.contract.api import HostBindings, HostView, PluggedOutcomes, PluggedReports
 from vifbind.contract.types import HostName
 from vifbind.errors import InvalidInput
-from vifbind.service import hosts, watch
+from vifbind.service import bindings, hosts, watch
 from vifbind.service.api.deps import Caller, State
 from vifbind.service.api.longpoll import long_poll
 from vifbind.service.auth import Action
@@ -26,6 +26,18 @@ Wait = Annotated[
     float,
     Query(ge=0, le=3600, description="Seconds to hold the request for a change (capped)."),
 ]
+
+
+@router.put("/{host}/plugged")
+def report_plugged_many(
+    host: HostName, body: PluggedReports, state: State, caller: Caller
+) -> PluggedOutcomes:
+    """The host says, for several bindings at once, whether it plugged their current decision
+    (agent); each report is recorded or refused as ``PUT …/bindings/{host}/plugged`` would be."""
+    caller.allow(Action.REPORT_PLUGGED, host)
+    with state.write() as tx:
+        outcomes = bindings.set_plugged_many(tx, state.decider, host, body.reports)
+    return PluggedOutcomes(outcomes=outcomes)
 
 
 @router.put("/{host}")
