@@ -14,12 +14,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from testbed.serve import VIFBIND, ServeProcess, start_serve
 from vifbind.client import Client
+from vifbind.contract.api import HostBindings
 from vifbind.sandbox import Namespace, OvnCentral, Ovs, wait_for
 
 HOST = "bench-hv"
@@ -63,6 +64,45 @@ class AgentProcess:
                 found.append((stamp, match))
         return found
 
+    def wait_reconciled(self, timeout: float) -> Reconciled:
+        """The agent's first reconcile that repaired or removed something (waited for)."""
+        found: list[Reconciled] = []
+
+        def logged() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"vifbind agent exited: {self.log.read_text()[-2000:]}")
+            lines = self.lines(
+                "vifbind.host.agent",
+                r"reconciled (\d+) ports in (\d+) ms: (\d+) drifted, removed (.*)$",
+            )
+            for stamp, match in lines[:1]:
+                removed = [r for r in match.group(4).split(", ") if not r.startswith("network ")]
+                found.append(
+                    Reconciled(
+                        stamp=stamp,
+                        seconds=int(match.group(2)) / 1000,
+                        ports=int(match.group(1)),
+                        drifted=int(match.group(3)),
+                        removed=0 if match.group(4) == "nothing" else len(removed),
+                    )
+                )
+            return bool(found)
+
+        wait_for(logged, timeout=timeout, what="the agent's first reconcile")
+        return found[0]
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """An agent's log line of a reconcile that changed something."""
+
+    stamp: float
+    """When it was logged (seconds since the epoch)."""
+    seconds: float
+    ports: int
+    drifted: int
+    removed: int
+
 
 @dataclass
 class Compute:
@@ -75,10 +115,26 @@ class Compute:
     service: ServeProcess
     api: Client
     config: dict[str, object]
+    ports_made: list[str] = field(default_factory=list)
 
     def admin_token(self) -> str:
         """The service's admin token."""
         return (self.work / "state" / "admin.token").read_text().strip()
+
+    def bindings(self) -> HostBindings:
+        """The host's bindings and tunnel peers, as its agent reads them."""
+        return self.api.watch_host(HOST)
+
+    def wait_plugged(self, ports: list[str], timeout: float = 600.0) -> None:
+        """Wait until every binding of ``ports`` on the host reads plugged."""
+        waiting = set(ports)
+
+        def done() -> bool:
+            plugged = {b.port_id for b in self.api.all_bindings(host=HOST) if b.plugged}
+            waiting.difference_update(plugged)
+            return not waiting
+
+        wait_for(done, timeout=timeout, what=f"{len(waiting)} ports plugged")
 
     def start_agent(self, *extra: str) -> AgentProcess:
         """Start ``vifbind agent`` for the host (its own token) and wait for its first report

@@ -26,15 +26,17 @@ class Hotspot:
 
 
 @contextmanager
-def sampled(pid: int, output: Path) -> Iterator[None]:
+def sampled(pid: int, output: Path, *, waits: bool = False) -> Iterator[None]:
     """Sample ``pid`` with py-spy while the block runs (without stopping it), only when one of
-    its threads holds the GIL: where its one core of Python goes. Collapsed stacks go to
-    ``output`` (one ``frame;frame;… count`` per line)."""
+    its threads holds the GIL: where its one core of Python goes — or, with ``waits``, all the
+    time, waits included (where a latency goes: subprocesses, sockets, sleeps). Collapsed stacks
+    go to ``output`` (one ``frame;frame;… count`` per line)."""
     py_spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.defpath}")
     if py_spy is None:
         raise RuntimeError("py-spy is not installed: run scripts/setup.sh (the dev extra)")
     process = subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--rate", str(RATE), "--nonblocking", "--gil",
+        [py_spy, "record", "--pid", str(pid), "--rate", str(RATE), "--nonblocking",
+         *(["--idle"] if waits else ["--gil"]),
          "--full-filenames", "--format", "raw", "--output", str(output)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

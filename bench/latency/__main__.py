@@ -200,7 +200,8 @@ def bind_ports(
     service_span = Span(compute.service.pid)
     spans: list[tuple[float, float, float]] = []  # wall-clock bind start, bind answer, plugged
     if profile is not None:
-        with sampled(agent.pid, profile / f"latency-{variant.datapath}-agent.txt"):
+        profile.mkdir(parents=True, exist_ok=True)
+        with sampled(agent.pid, profile / f"latency-{variant.datapath}-agent.txt", waits=True):
             _bind_each(api, ports, spans)
         _profile_note(profile / f"latency-{variant.datapath}-agent.txt", variant, report)
         return {}
