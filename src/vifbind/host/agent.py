@@ -4,7 +4,9 @@ One loop, one thread: long-poll the service for this host's bindings; a complete
 first one, or after the service lost track) reconciles the host to exactly those bindings,
 removing orphans; an incremental one plugs what changed, in one batch, and unplugs what went
 away. Every port's outcome is reported to the service (plugged, or why not) once per decision.
-The report is re-sent when the host's facts change and as a heartbeat; a full reconcile runs
+The host's facts are read again every few seconds (not before every watch request: reading them
+costs OVSDB reads and an ``nft`` process, and a binding arriving meanwhile would wait for it);
+the report is re-sent when they change and as a heartbeat; a full reconcile runs
 periodically to repair drift. When the service cannot be reached, the host is left as it is —
 never unplugged for the service's sake — and the agent retries with a growing delay.
 """
@@ -35,6 +37,8 @@ class AgentSettings:
 
     heartbeat: float = 30.0
     """Seconds between two reports at the most (keep it well under the service's report age)."""
+    facts_every: float = 5.0
+    """Seconds between two readings of the host's facts: how late a change reaches the service."""
     reconcile_every: float = 60.0
     """Seconds between two full reconciles (repair drift, remove orphans)."""
     watch_wait: float = 25.0
@@ -61,6 +65,7 @@ class Agent:
     revision: int = 0
     _reported: HostReport | None = None
     _reported_at: float = float("-inf")
+    _facts_at: float = float("-inf")
     _reconciled_at: float = float("-inf")
     _outcomes: dict[str, tuple[str, Outcome, str | None]] = field(default_factory=dict)
     waiting: bool = False
@@ -107,6 +112,7 @@ class Agent:
         self._report(now)
         due = min(
             self._reported_at + self.settings.heartbeat,
+            self._facts_at + self.settings.facts_every,
             self._reconciled_at + self.settings.reconcile_every,
         )
         wait = max(0.0, min(self.settings.watch_wait, due - now))
@@ -126,8 +132,12 @@ class Agent:
     # -- the host's report ----------------------------------------------------------------
 
     def _report(self, now: float) -> None:
+        heartbeat = now - self._reported_at >= self.settings.heartbeat
+        if not heartbeat and now - self._facts_at < self.settings.facts_every:
+            return
         report = self.host.facts()
-        if report != self._reported or now - self._reported_at >= self.settings.heartbeat:
+        self._facts_at = now
+        if report != self._reported or heartbeat:
             self.client.report_host(report)
             if report != self._reported:
                 log.info("reported %s: %s", self.name, _summary(report))
