@@ -22,7 +22,7 @@ from vifbind.host.inventory import Inventory, take_inventory
 from vifbind.host.layout import NETWORK_OWNER_PREFIX, LinkSpec
 from vifbind.host.netlink import Netlink
 from vifbind.host.ovsdb import Ovsdb
-from vifbind.host.protections.nftables import Nftables
+from vifbind.host.protections.nftables import ChainState, Nftables
 from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
 from vifbind.host.results import PortResult, ReconcileReport
 
@@ -184,9 +184,13 @@ class Host:
             network = vetted.layout.network
             if network is not None and network.network_id in network_failed:
                 failed[vetted.port_id] = network_failed[network.network_id]
+        # The chains there are now: the inventory's, but those of ports just removed.
+        gone = set(plan.orphan_ports) | set(replugged)
+        chains = {p: c for p, c in inventory.chains.items() if p not in gone}
         failed |= self._plug(
             [v for v in to_plug if v.port_id not in failed],
             [p for p in plan.ports if p.action == "repair"],
+            chains,
         )
         results = [PortResult(port_id=p, outcome="refused", reason=r) for p, r in refused]
         for port in plan.ports:
@@ -203,8 +207,11 @@ class Host:
                 )
         return plan, results, removed
 
-    def _plug(self, new: list[Vetted], repairs: list[PortPlan]) -> dict[str, str]:
-        """Plug ``new`` and repair ``repairs`` in place; return failures by port."""
+    def _plug(
+        self, new: list[Vetted], repairs: list[PortPlan], chains: Mapping[str, ChainState]
+    ) -> dict[str, str]:
+        """Plug ``new`` and repair ``repairs`` in place (``chains``: the port chains there are
+        now); return failures by port."""
         failed: dict[str, str] = {}
         created: list[Vetted] = []
         for vetted in new:
@@ -227,8 +234,8 @@ class Host:
         ]
         stale = [v.port_id for v in refilter if v.filter is None]
         try:
-            self._nft.remove([c for p in stale if (c := self._nft.chain(p)) is not None])
-            self._nft.install(filters)
+            self._nft.remove([chains[p] for p in stale if p in chains])
+            self._nft.install(filters, chains)
         except (PlugError, OSError) as exc:
             failed |= {v.port_id: str(exc) for v in alive + refilter}
         opening = [(v, v.layout.links) for v in alive]
