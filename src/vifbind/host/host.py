@@ -19,7 +19,7 @@ from vifbind.host.config import HostConfig
 from vifbind.host.facts import host_report
 from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory, take_inventory
-from vifbind.host.layout import NETWORK_OWNER_PREFIX, LinkSpec
+from vifbind.host.layout import NETWORK_OWNER_PREFIX, NEW_DEVICE_PREFIX, LinkSpec
 from vifbind.host.netlink import Netlink
 from vifbind.host.ovsdb import Ovsdb
 from vifbind.host.protections.nftables import ChainState, Nftables
@@ -164,11 +164,15 @@ class Host:
     def _converge_once(
         self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
-        for name in self._netlink.leftovers():
-            # Only this object creates vbnew… devices, one plug at a time: any seen between
-            # two plugs was left by a plug that was interrupted (a crash, a SIGKILL).
-            self._netlink.delete(name)
         inventory = self.inventory()
+        # Only this object creates vbnew… devices, one plug at a time: any seen between two
+        # plugs was left by a plug that was interrupted (a crash, a SIGKILL). Rare: the host is
+        # read again only after removing some.
+        leftovers = [name for name in inventory.links if name.startswith(NEW_DEVICE_PREFIX)]
+        if leftovers:
+            for name in leftovers:
+                self._netlink.delete(name)
+            inventory = self.inventory()
         accepted, refused = self._vet(desired, inventory)
         plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
         removed = self._remove_ports(list(plan.orphan_ports), inventory)
