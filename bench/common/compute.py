@@ -116,6 +116,8 @@ class Compute:
     api: Client
     config: dict[str, object]
     ports_made: list[str] = field(default_factory=list)
+    agents: list[AgentProcess] = field(default_factory=list)
+    """Every agent started here (stopped on exit, whatever happened)."""
 
     def admin_token(self) -> str:
         """The service's admin token."""
@@ -152,6 +154,7 @@ class Compute:
                 stdout=handle, stderr=subprocess.STDOUT, text=True,
             )  # fmt: skip
         agent = AgentProcess(process, log)
+        self.agents.append(agent)
         try:
             wait_for(lambda: _reported(self.api, process), timeout=30, what="the agent's report")
         except BaseException:
@@ -211,4 +214,9 @@ def compute_host(*, ovn: bool, backends: str, **config: object) -> Iterator[Comp
             "vhostuser_socket_dir": str(switch.daemons.rundir),
             "tunnels": {"geneve" if ovn else "vxlan": TUNNEL_IP},
         } | config
-        yield Compute(work, ns, switch, central, service, api, host_config)
+        compute = Compute(work, ns, switch, central, service, api, host_config)
+        try:
+            yield compute
+        finally:
+            for agent in compute.agents:
+                agent.stop()
