@@ -26,6 +26,7 @@ from bench.common.process import usage
 from bench.common.profile import by_package, hotspots, sampled
 from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
 from bench.reconcile import drift
+from bench.reconcile.footprint import footprint
 from bench.reconcile.mix import Mix, Plugged, bind_all, plugged_ports
 from vifbind.host import Host, HostConfig
 from vifbind.host.agent import desired_from
@@ -84,6 +85,10 @@ def main(
     report.extra_versions["Open vSwitch"] = program_version("ovs-vswitchd", "--version")
     report.extra_versions["nftables"] = program_version("nft", "--version")
     try:
+        report.notes.append(
+            "resident memory of a fresh interpreter importing only (the agent's floor): "
+            + footprint()
+        )
         measure(options, mix, report)
     except RuntimeError as exc:
         typer.echo(f"bench.reconcile: {exc}", err=True)
