@@ -22,6 +22,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
 from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
+from vifbind.host.linkdump import dump_links
 from vifbind.host.namespaces import socket_in
 from vifbind.host.tuntap import create_tap
 
@@ -112,11 +113,34 @@ class Netlink:
                 raise PlugError(f"guest network namespace {guest.name}: {exc}") from None
         return self._guests[guest]
 
+    @property
+    def _dump_socket(self) -> socket.socket:
+        sock: socket.socket | None = getattr(self._local, "dump", None)
+        if sock is None:
+            sock = socket_in(self.netns, socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+            self._local.dump = sock
+            with self._lock:
+                self._clients.append(sock)
+        return sock
+
     def links(self) -> list[LinkState]:
-        """Every device of the namespace."""
-        raw = list(self._ipr.get_links())
-        names = {msg["index"]: msg.get("IFLA_IFNAME") for msg in raw}
-        return [self._state(msg, names) for msg in raw]
+        """Every device of the namespace (one dump, read by ``linkdump``: fast at thousands)."""
+        raw = dump_links(self._dump_socket)
+        names = {link.index: link.name for link in raw}
+        return [
+            LinkState(
+                name=link.name,
+                index=link.index,
+                kind="tap" if link.kind == "tun" else link.kind,
+                alias=link.alias,
+                mtu=link.mtu,
+                up=link.up,
+                master=names.get(link.master) if link.master else None,
+                vni=link.vni,
+                local=link.local,
+            )
+            for link in raw
+        ]
 
     def link(self, name: str) -> LinkState | None:
         """The device called ``name``, or ``None``."""
