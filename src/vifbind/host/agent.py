@@ -227,11 +227,18 @@ class Agent:
             if binding is None or result.outcome == "unplugged":
                 continue
             key = (content(binding), result.outcome, result.reason)
-            if self._outcomes.get(result.port_id) == key and binding.plugged == (
-                result.outcome == "plugged"
-            ):
-                continue
             plugged = result.outcome == "plugged"
+            if binding.plugged == plugged and (
+                plugged
+                or (binding.plug_error, binding.plug_retrying)
+                == (result.reason, result.outcome == "failed")
+            ):
+                # The service already says so (a restarted agent re-reads thousands of
+                # plugged ports): nothing to send.
+                self._outcomes[result.port_id] = key
+                continue
+            if self._outcomes.get(result.port_id) == key and binding.plugged == plugged:
+                continue
             try:
                 self.client.report_plugged(
                     result.port_id,

@@ -1,0 +1,74 @@
+"""A restarted agent reconciles its host and tells the service only what the service does not
+know already: ports it reads as plugged are not reported plugged again (on a host of thousands
+of ports, that was thousands of requests before the agent could take new bindings). Counted by
+the service's own metrics."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from vifbind.sandbox import wait_for
+from vifbind.service.settings import ServiceSettings
+
+from agents import agent_of
+from builders import vxlan
+from harness import RunningService, serve_in_thread
+
+pytestmark = pytest.mark.e2e
+
+PLUGGED_REPORTS = re.compile(
+    r'^vifbind_http_request_duration_seconds_count\{method="PUT",'
+    r'route="/v1/ports/\{port_id\}/bindings/\{host\}/plugged",status="200"\} (\S+)$',
+    re.MULTILINE,
+)
+
+
+@pytest.fixture
+def service(tmp_path: Path) -> Iterator[RunningService]:
+    settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovs",))
+    with serve_in_thread(settings) as running:
+        yield running
+
+
+def plugged_reports(service: RunningService) -> int:
+    text = httpx.get(
+        f"{service.url}/metrics", headers={"Authorization": f"Bearer {service.admin_token}"}
+    ).text
+    found = PLUGGED_REPORTS.search(text)
+    return int(float(found.group(1))) if found else 0
+
+
+def test_a_restarted_agent_does_not_report_plugged_ports_again(
+    make_host: Callable[..., Any], service: RunningService
+) -> None:
+    hv = make_host("hv", hypervisor="kvm", tunnels={"vxlan": "198.51.100.1"})
+    api = service.client()
+    net = api.create_network([vxlan(103)])
+    with agent_of(hv, service):
+        wait_for(lambda: bool(api.list_hosts()), what="the agent's report")
+        ports = [
+            api.create_port(net.id, fixed_ips=[f"192.0.2.{30 + i}"], port_security=i == 0).id
+            for i in range(3)
+        ]
+        for port_id in ports:
+            api.bind(port_id, "hv", check=True)
+        for port_id in ports:
+            assert api.wait_plugged(port_id, "hv", timeout=20).plugged
+    told = plugged_reports(service)
+    assert told == 3
+    # Drift while the agent is away: the restart repairs it, and the port stays plugged.
+    tap = next(b.vif.model_dump()["details"]["devname"] for b in api.all_bindings(host="hv")
+               if b.port_id == ports[1] and b.vif is not None)  # fmt: skip
+    hv.ns.ip("link", "set", tap, "down")
+    with agent_of(hv, service) as agent:
+        wait_for(lambda: agent.revision > 0, what="the restarted agent's first reconcile")
+        assert "UP" in json.loads(hv.ns.ip("-j", "link", "show", tap))[0]["flags"]
+    assert plugged_reports(service) == told, "nothing the service knew was sent again"
+    assert all(b.plugged for b in api.all_bindings(host="hv"))
