@@ -22,7 +22,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
 from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
-from vifbind.host.linkdump import dump_links
+from vifbind.host.linkdump import dump_flood_peers, dump_links
 from vifbind.host.namespaces import socket_in
 from vifbind.host.tuntap import create_tap
 
@@ -122,6 +122,11 @@ class Netlink:
             with self._lock:
                 self._clients.append(sock)
         return sock
+
+    def flood_table(self) -> dict[int, set[str]]:
+        """The flood entries' remote endpoints of every VXLAN device, by device index (one
+        FDB dump for all of them)."""
+        return dump_flood_peers(self._dump_socket)
 
     def links(self) -> list[LinkState]:
         """Every device of the namespace (one dump, read by ``linkdump``: fast at thousands)."""
@@ -328,15 +333,6 @@ class Netlink:
         """Set the MTU of ``name``."""
         index = self._index(name)
         _nl(f"set mtu of {name}", lambda: self._ipr.link("set", index=index, mtu=mtu))
-
-    def flood_peers(self, name: str) -> set[str]:
-        """The remote endpoints of ``name``'s all-zero (unknown unicast/flood) FDB entries."""
-        index = self._index(name)
-        peers = set()
-        for entry in self._ipr.fdb("dump", ifindex=index):
-            if entry.get("NDA_LLADDR") == ZERO_MAC and entry.get("NDA_DST"):
-                peers.add(entry.get("NDA_DST"))
-        return peers
 
     def add_flood_peer(self, name: str, dst: str) -> None:
         """Flood unknown and broadcast frames of VXLAN device ``name`` to ``dst`` too."""
