@@ -118,3 +118,13 @@ def _name(frame: str) -> str:
     roots = {"site-packages", "vifbind"}
     anchor = max((i for i, p in enumerate(parts) if p in roots or _is_stdlib(p)), default=-1)
     return f"{name} ({'/'.join(parts[anchor + 1 :])})"
+
+
+def summary(collapsed: Path, skip: tuple[str, ...]) -> str:
+    """The samples by package and under vifbind's busiest functions (``skip``: entry points),
+    for a report's notes."""
+    packages = ", ".join(f"{name} {share:.0%}" for name, share in by_package(collapsed)[:6])
+    spots = ", ".join(
+        f"{s.frame} {s.total_share:.0%}" for s in hotspots(collapsed, "vifbind", 8, skip)
+    )
+    return f"by package: {packages}; under vifbind's functions: {spots}"

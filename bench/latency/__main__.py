@@ -16,12 +16,13 @@ from typing import Annotated
 
 import typer
 
+from bench.common.cli import Output, finish, require_repetitions
 from bench.common.compute import HOST, AgentProcess, Compute, compute_host
 from bench.common.environment import program_version
 from bench.common.figures import MIN_REPETITIONS, Figure, add, percentile
 from bench.common.process import Span
-from bench.common.profile import by_package, hotspots, sampled
-from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
+from bench.common.profile import sampled, summary
+from bench.common.report import Report, Row, Target
 from bench.latency import floor
 from bench.latency.metrics import route_seconds
 from vifbind.client import Client
@@ -64,11 +65,10 @@ def main(
     ports: Annotated[int, typer.Option(help="Ports bound one at a time per repetition.")] = 200,
     repetitions: Annotated[int, typer.Option(help="Repetitions per variant.")] = MIN_REPETITIONS,
     quick: Annotated[
-        bool, typer.Option(help="Smoke run: 1 repetition of 10 ports; recorded only with --output.")
+        bool,
+        typer.Option(help="Smoke run: 1 repetition of 10 ports; recorded only with --output."),
     ] = False,
-    output: Annotated[
-        Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
-    ] = None,
+    output: Output = None,
     profile: Annotated[
         Path | None,
         typer.Option(
@@ -86,10 +86,7 @@ def main(
         )
     count = 10 if quick else ports
     times = 1 if quick else repetitions
-    if not quick and times < MIN_REPETITIONS:
-        raise typer.BadParameter(
-            f"at least {MIN_REPETITIONS} (or --quick for a smoke run)", param_hint="--repetitions"
-        )
+    require_repetitions(quick, times)
     report = Report(
         benchmark="latency",
         quick=quick,
@@ -108,9 +105,7 @@ def main(
         typer.echo(f"bench.latency: {exc}", err=True)
         raise typer.Exit(1) from None
     judge(report, times)
-    show(report)
-    if output is not None or not quick:
-        record(report, output or BENCHMARKS_MD)
+    finish(report, quick, output)
 
 
 def _figures() -> list[Figure]:
@@ -165,7 +160,10 @@ def measure_variant(
         if profiling is not None:
             continue
         add(ours.figures, measured)
-        add(bottom.figures, {f.name: v for f, v in zip(bottom.figures, _spread(raw), strict=True)})
+        add(
+            bottom.figures,
+            {f.name: v for f, v in zip(bottom.figures, _spread(raw), strict=True)},
+        )
     report.rows += [ours, bottom]
 
 
@@ -260,15 +258,10 @@ def _mean_ms(
 
 
 def _profile_note(stacks: Path, variant: Variant, report: Report) -> None:
-    packages = ", ".join(f"{name} {share:.0%}" for name, share in by_package(stacks)[:6])
-    spots = ", ".join(
-        f"{s.frame} {s.total_share:.0%}"
-        for s in hotspots(stacks, "vifbind", count=8, skip=("<module>", "(cli/", "run (", "step ("))
-    )
     report.notes.append(
         f"{variant.datapath}: py-spy on the agent during one extra, unrecorded repetition "
-        f"({stacks.name}), samples while it held the GIL, by package: {packages}; under "
-        f"vifbind's functions: {spots}"
+        f"({stacks.name}), all samples, waits included, "
+        + summary(stacks, skip=("<module>", "(cli/", "run (", "step ("))
     )
 
 

@@ -19,12 +19,13 @@ from typing import Annotated
 
 import typer
 
+from bench.common.cli import Output, finish, require_repetitions
 from bench.common.compute import HOST, Compute, compute_host
 from bench.common.environment import program_version
 from bench.common.figures import MIN_REPETITIONS, Figure, add
 from bench.common.process import usage
-from bench.common.profile import by_package, hotspots, sampled
-from bench.common.report import BENCHMARKS_MD, Report, Row, Target, record, show
+from bench.common.profile import sampled, summary
+from bench.common.report import Report, Row, Target
 from bench.reconcile import drift
 from bench.reconcile.footprint import footprint
 from bench.reconcile.mix import Mix, Plugged, bind_all, plugged_ports
@@ -50,11 +51,10 @@ def main(
     ports: Annotated[int, typer.Option(help="Ports plugged on the host.")] = 5000,
     repetitions: Annotated[int, typer.Option(help="Agent restarts measured.")] = MIN_REPETITIONS,
     quick: Annotated[
-        bool, typer.Option(help="Smoke run: 1 restart, 200 ports; recorded only with --output.")
+        bool,
+        typer.Option(help="Smoke run: 1 restart, 200 ports; recorded only with --output."),
     ] = False,
-    output: Annotated[
-        Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
-    ] = None,
+    output: Output = None,
     profile: Annotated[
         Path | None,
         typer.Option(
@@ -65,12 +65,11 @@ def main(
 ) -> None:
     """Measure an agent restart's reconcile and append the figures to BENCHMARKS.md."""
     options = Options(
-        ports=200 if quick else ports, repetitions=1 if quick else repetitions, profile=profile
+        ports=200 if quick else ports,
+        repetitions=1 if quick else repetitions,
+        profile=profile,
     )
-    if not quick and options.repetitions < MIN_REPETITIONS:
-        raise typer.BadParameter(
-            f"at least {MIN_REPETITIONS} (or --quick for a smoke run)", param_hint="--repetitions"
-        )
+    require_repetitions(quick, options.repetitions)
     mix = Mix.of(options.ports)
     report = Report(
         benchmark="reconcile",
@@ -94,9 +93,7 @@ def main(
         typer.echo(f"bench.reconcile: {exc}", err=True)
         raise typer.Exit(1) from None
     judge(report, options)
-    show(report)
-    if output is not None or not quick:
-        record(report, output or BENCHMARKS_MD)
+    finish(report, quick, output)
 
 
 def _figures() -> list[Figure]:
@@ -183,14 +180,9 @@ def restart_once(
 
 
 def _profile_note(stacks: Path, report: Report) -> None:
-    packages = ", ".join(f"{name} {share:.0%}" for name, share in by_package(stacks)[:6])
-    spots = ", ".join(
-        f"{s.frame} {s.total_share:.0%}"
-        for s in hotspots(stacks, "vifbind", count=8, skip=("<module>", "(cli/", "run (", "step ("))
-    )
     report.notes.append(
         f"py-spy on the agent during one extra, unrecorded restart ({stacks.name}), samples "
-        f"while it held the GIL, by package: {packages}; under vifbind's functions: {spots}"
+        "while it held the GIL, " + summary(stacks, skip=("<module>", "(cli/", "run (", "step ("))
     )
 
 

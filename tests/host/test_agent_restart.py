@@ -6,12 +6,10 @@ the service's own metrics."""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from vifbind.sandbox import wait_for
@@ -19,15 +17,11 @@ from vifbind.service.settings import ServiceSettings
 
 from agents import agent_of
 from builders import vxlan
-from harness import RunningService, serve_in_thread
+from harness import RunningService, requests_answered, serve_in_thread
 
 pytestmark = pytest.mark.e2e
 
-PLUGGED_REPORTS = re.compile(
-    r'^vifbind_http_request_duration_seconds_count\{method="PUT",'
-    r'route="/v1/ports/\{port_id\}/bindings/\{host\}/plugged",status="200"\} (\S+)$',
-    re.MULTILINE,
-)
+PLUGGED = "/v1/ports/{port_id}/bindings/{host}/plugged"
 
 
 @pytest.fixture
@@ -35,14 +29,6 @@ def service(tmp_path: Path) -> Iterator[RunningService]:
     settings = ServiceSettings(state_dir=tmp_path / "state", backends=("ovs",))
     with serve_in_thread(settings) as running:
         yield running
-
-
-def plugged_reports(service: RunningService) -> int:
-    text = httpx.get(
-        f"{service.url}/metrics", headers={"Authorization": f"Bearer {service.admin_token}"}
-    ).text
-    found = PLUGGED_REPORTS.search(text)
-    return int(float(found.group(1))) if found else 0
 
 
 def test_a_restarted_agent_does_not_report_plugged_ports_again(
@@ -61,7 +47,7 @@ def test_a_restarted_agent_does_not_report_plugged_ports_again(
             api.bind(port_id, "hv", check=True)
         for port_id in ports:
             assert api.wait_plugged(port_id, "hv", timeout=20).plugged
-    told = plugged_reports(service)
+    told = requests_answered(service, "PUT", PLUGGED)
     assert told == 3
     # Drift while the agent is away: the restart repairs it, and the port stays plugged.
     tap = next(b.vif.model_dump()["details"]["devname"] for b in api.all_bindings(host="hv")
@@ -70,5 +56,7 @@ def test_a_restarted_agent_does_not_report_plugged_ports_again(
     with agent_of(hv, service) as agent:
         wait_for(lambda: agent.revision > 0, what="the restarted agent's first reconcile")
         assert "UP" in json.loads(hv.ns.ip("-j", "link", "show", tap))[0]["flags"]
-    assert plugged_reports(service) == told, "nothing the service knew was sent again"
+    assert requests_answered(service, "PUT", PLUGGED) == told, (
+        "nothing the service knew was sent again"
+    )
     assert all(b.plugged for b in api.all_bindings(host="hv"))

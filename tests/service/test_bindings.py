@@ -12,7 +12,7 @@ from vifbind.contract.api import PortView
 from vifbind.errors import BindingFailed, Conflict, NotFound, WaitTimeout
 
 from builders import NFT, host, vxlan
-from harness import RunningService
+from harness import RunningService, requests_answered
 
 XEN = host(
     "xs-1",
@@ -20,6 +20,9 @@ XEN = host(
     vif_types={"xen": ["1.0"]},
     enforcement={"mac_spoofing": ["xen-vif-locking"], "ip_spoofing": ["xen-vif-locking"]},
 )
+
+
+READ_BINDING = "/v1/ports/{port_id}/bindings/{host}"
 
 
 def a_port(service: RunningService, **fields: object) -> PortView:
@@ -178,6 +181,24 @@ def test_wait_plugged(service: RunningService) -> None:
     api.report_plugged(other.id, "cmp-1", plugged=False, revision=10**6, error="no such bridge")
     with pytest.raises(BindingFailed, match=r"cannot plug .*: no such bridge"):
         api.wait_plugged(other.id, "cmp-1", timeout=5)
+
+
+def test_wait_plugged_takes_the_plugged_binding_from_the_event(service: RunningService) -> None:
+    """One read of the binding before waiting; the event that plugs it carries it."""
+    api = service.client()
+    port = a_port(service)
+    api.report_host(host("cmp-1"))
+    binding = api.bind(port.id, "cmp-1")
+
+    def agent() -> None:
+        time.sleep(0.3)
+        api.report_plugged(port.id, "cmp-1", plugged=True, revision=binding.revision)
+
+    threading.Thread(target=agent).start()
+    before = requests_answered(service, "GET", READ_BINDING)
+    plugged = api.wait_plugged(port.id, "cmp-1", timeout=10)
+    assert plugged.plugged and plugged.revision > binding.revision
+    assert requests_answered(service, "GET", READ_BINDING) - before == 1
 
 
 def test_explain_decides_without_storing(service: RunningService) -> None:
