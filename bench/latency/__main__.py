@@ -36,6 +36,7 @@ PLUGGED_ROUTE = ("PUT", "/v1/ports/{port_id}/bindings/{host}/plugged")
 class Variant:
     """One way of binding: the datapath and whether the port asks for port security."""
 
+    key: str  # its name on the command line
     datapath: str  # "ovs" or "ovn"
     port_security: bool
 
@@ -52,9 +53,9 @@ class Variant:
 
 
 VARIANTS = {
-    "ovs": Variant("ovs", port_security=True),
-    "ovs-tap": Variant("ovs", port_security=False),
-    "ovn": Variant("ovn", port_security=True),
+    "ovs": Variant("ovs", "ovs", port_security=True),
+    "ovs-tap": Variant("ovs-tap", "ovs", port_security=False),
+    "ovn": Variant("ovn", "ovn", port_security=True),
 }
 
 
@@ -199,9 +200,9 @@ def bind_ports(
     spans: list[tuple[float, float, float]] = []  # wall-clock bind start, bind answer, plugged
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
-        with sampled(agent.pid, profile / f"latency-{variant.datapath}-agent.txt", waits=True):
+        with sampled(agent.pid, profile / f"latency-{variant.key}-agent.txt", waits=True):
             _bind_each(api, ports, spans)
-        _profile_note(profile / f"latency-{variant.datapath}-agent.txt", variant, report)
+        _profile_note(profile / f"latency-{variant.key}-agent.txt", variant, report)
         return {}
     _bind_each(api, ports, spans)
     used = span.end()
@@ -259,8 +260,9 @@ def _mean_ms(
 
 def _profile_note(stacks: Path, variant: Variant, report: Report) -> None:
     report.notes.append(
-        f"{variant.datapath}: py-spy on the agent during one extra, unrecorded repetition "
-        f"({stacks.name}), all samples, waits included, "
+        f"{variant.key}: py-spy on the agent during one extra, unrecorded repetition "
+        f"({stacks.name}), all samples, waits included (the `ovs` package is ovsdbapp's "
+        "connection thread waiting in poll), "
         + summary(stacks, skip=("<module>", "(cli/", "run (", "step ("))
     )
 
