@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
-from vifbind.contract import Binding, HostReport, OvsFacts
+from vifbind.contract import PROTECTIONS, Binding, HostReport, OvsFacts
 from vifbind.errors import PlugError, UnsafeVIF
 from vifbind.host import guard, reconcile
 from vifbind.host.config import HostConfig
@@ -39,6 +39,10 @@ class Host:
         self._netlink = Netlink(self._netns)
         self._nft = Nftables(self._netns)
         self._ovsdb: Ovsdb | None = None
+        # This object is the one writer of vifbind's tables: once a read found no port chain,
+        # none exists until it installs one, and plugging ports without protections need not
+        # start the two nft processes that read them.
+        self._no_chains = False
 
     def close(self) -> None:
         """Release the netlink socket and the OVSDB connection."""
@@ -90,9 +94,13 @@ class Host:
             ovs_facts = None
         return host_report(self.config, ovs_facts, self._nft.works())
 
-    def inventory(self) -> Inventory:
-        """What is on the host now (devices, OVS interfaces, vifbind's chains)."""
-        return take_inventory(self._netlink, self._ovs(), self._nft)
+    def inventory(self, *, chains_needed: bool = True) -> Inventory:
+        """What is on the host now (devices, OVS interfaces, vifbind's chains). Without
+        ``chains_needed``, the chains are not read when this object knows there are none."""
+        known: dict[str, ChainState] | None = {} if self._no_chains and not chains_needed else None
+        inventory = take_inventory(self._netlink, self._ovs(), self._nft, known)
+        self._no_chains = not inventory.chains
+        return inventory
 
     # -- convergence ---------------------------------------------------------------------
 
@@ -164,7 +172,12 @@ class Host:
     def _converge_once(
         self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
-        inventory = self.inventory()
+        protected = any(
+            getattr(getattr(b, "host_enforcement", None), name, None) is not None
+            for b in desired
+            for name in PROTECTIONS
+        )
+        inventory = self.inventory(chains_needed=orphans or protected)
         # Only this object creates vbnew… devices, one plug at a time: any seen between two
         # plugs was left by a plug that was interrupted (a crash, a SIGKILL). Rare: the host is
         # read again only after removing some.
@@ -172,7 +185,7 @@ class Host:
         if leftovers:
             for name in leftovers:
                 self._netlink.delete(name)
-            inventory = self.inventory()
+            inventory = self.inventory(chains_needed=orphans or protected)
         accepted, refused = self._vet(desired, inventory)
         plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
         removed = self._remove_ports(list(plan.orphan_ports), inventory)
@@ -239,6 +252,8 @@ class Host:
         stale = [v.port_id for v in refilter if v.filter is None]
         try:
             self._nft.remove([chains[p] for p in stale if p in chains])
+            if filters:
+                self._no_chains = False
             self._nft.install(filters, chains)
         except (PlugError, OSError) as exc:
             failed |= {v.port_id: str(exc) for v in alive + refilter}
