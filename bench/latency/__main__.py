@@ -124,7 +124,7 @@ def _figures() -> list[Figure]:
         Figure("agent CPU per port", "ms", digits=1),
         Figure("agent peak RSS", "MiB"),
         Figure("service peak RSS", "MiB"),
-        Figure("others' CPU", "cores", digits=2),
+        Figure("rest of the machine's CPU", "cores", digits=2),
     ]
 
 
@@ -234,7 +234,7 @@ def bind_ports(
         "agent CPU per port": 1000 * used.cores * seconds / len(spans),
         "agent peak RSS": used.peak_rss_mib,
         "service peak RSS": service_used.peak_rss_mib,
-        "others' CPU": max(0.0, used.other_cores - service_used.cores),
+        "rest of the machine's CPU": max(0.0, used.other_cores - service_used.cores),
     }
 
 
