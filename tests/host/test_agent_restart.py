@@ -12,6 +12,10 @@ from typing import Any
 
 import pytest
 
+from vifbind.client import Client
+from vifbind.contract.api import PLUG_ERROR_MAX
+from vifbind.host.agent import Agent
+from vifbind.host.results import PortResult
 from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
 
@@ -60,3 +64,22 @@ def test_a_restarted_agent_does_not_report_plugged_ports_again(
         "nothing the service knew was sent again"
     )
     assert all(b.plugged for b in api.all_bindings(host="hv"))
+
+
+def test_a_reason_longer_than_the_contract_takes_is_cut_not_fatal(
+    make_host: Callable[..., Any], service: RunningService
+) -> None:
+    """An OVSDB error may quote a whole batch of commands: the agent reports it cut to the
+    contract's length instead of dying on the service's refusal."""
+    hv = make_host("hv", hypervisor="kvm", tunnels={"vxlan": "198.51.100.1"})
+    api = service.client()
+    net = api.create_network([vxlan(104)])
+    with Client(service.url, service.token("agent", "hv")) as client:
+        agent = Agent(hv.host, client)
+        client.report_host(hv.host.facts())
+        port_id = api.create_port(net.id, fixed_ips=["192.0.2.40"]).id
+        agent.desired[port_id] = api.bind(port_id, "hv", check=True)
+        agent._tell([PortResult(port_id=port_id, outcome="failed", reason="x" * 5000)])
+    stored = api.get_binding(port_id, "hv")
+    assert stored.plug_retrying and stored.plug_error is not None
+    assert len(stored.plug_error) == PLUG_ERROR_MAX and stored.plug_error.endswith("…")

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from vifbind.client import Client
 from vifbind.contract import Binding, HostReport
-from vifbind.contract.api import HostBindings
+from vifbind.contract.api import PLUG_ERROR_MAX, HostBindings
 from vifbind.errors import Conflict, NotFound, ServiceUnavailable
 from vifbind.host.host import Host
 from vifbind.host.results import Outcome, PortResult
@@ -245,7 +245,7 @@ class Agent:
                     self.name,
                     plugged=plugged,
                     revision=binding.revision,
-                    error=None if plugged else result.reason,
+                    error=None if plugged else _cut(result.reason),
                     # A refusal stands until the binding changes; a failure is retried.
                     retrying=result.outcome == "failed",
                 )
@@ -258,6 +258,13 @@ class Agent:
                 log.warning(
                     "port %s not plugged (%s): %s", result.port_id, result.outcome, result.reason
                 )
+
+
+def _cut(reason: str | None) -> str | None:
+    """A reason as long as the contract takes it (an OVSDB error may list a whole batch)."""
+    if reason is None or len(reason) <= PLUG_ERROR_MAX:
+        return reason
+    return reason[: PLUG_ERROR_MAX - 1] + "…"
 
 
 def _summary(report: HostReport) -> str:
