@@ -114,6 +114,8 @@ def measure(options: Options, mix: Mix, report: Report) -> None:
         ovn=False,
         backends="linuxbridge,ovs",
         tunnels={"vxlan": "127.0.0.1", "geneve": "127.0.0.1"},
+        # The userspace datapath takes seconds per batch at hundreds of ports.
+        ovsdb_timeout=120,
     ) as compute:
         started = time.perf_counter()
         plugged = plugged_ports(compute, mix)
