@@ -26,15 +26,17 @@ class Hotspot:
 
 
 @contextmanager
-def sampled(pid: int, output: Path) -> Iterator[None]:
+def sampled(pid: int, output: Path, *, waits: bool = False) -> Iterator[None]:
     """Sample ``pid`` with py-spy while the block runs (without stopping it), only when one of
-    its threads holds the GIL: where its one core of Python goes. Collapsed stacks go to
-    ``output`` (one ``frame;frame;… count`` per line)."""
+    its threads holds the GIL: where its one core of Python goes — or, with ``waits``, all the
+    time, waits included (where a latency goes: subprocesses, sockets, sleeps). Collapsed stacks
+    go to ``output`` (one ``frame;frame;… count`` per line)."""
     py_spy = shutil.which("py-spy", path=f"{Path(sys.executable).parent}:{os.defpath}")
     if py_spy is None:
         raise RuntimeError("py-spy is not installed: run scripts/setup.sh (the dev extra)")
     process = subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--rate", str(RATE), "--nonblocking", "--gil",
+        [py_spy, "record", "--pid", str(pid), "--rate", str(RATE), "--nonblocking",
+         *(["--idle"] if waits else ["--gil"]),
          "--full-filenames", "--format", "raw", "--output", str(output)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -116,3 +118,13 @@ def _name(frame: str) -> str:
     roots = {"site-packages", "vifbind"}
     anchor = max((i for i, p in enumerate(parts) if p in roots or _is_stdlib(p)), default=-1)
     return f"{name} ({'/'.join(parts[anchor + 1 :])})"
+
+
+def summary(collapsed: Path, skip: tuple[str, ...]) -> str:
+    """The samples by package and under vifbind's busiest functions (``skip``: entry points),
+    for a report's notes."""
+    packages = ", ".join(f"{name} {share:.0%}" for name, share in by_package(collapsed)[:6])
+    spots = ", ".join(
+        f"{s.frame} {s.total_share:.0%}" for s in hotspots(collapsed, "vifbind", 8, skip)
+    )
+    return f"by package: {packages}; under vifbind's functions: {spots}"

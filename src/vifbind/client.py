@@ -309,8 +309,8 @@ class Client:
         host is retrying is waited out)."""
         deadline = time.monotonic() + timeout
         since = 0
+        binding = self.get_binding(port_id, host)
         while True:
-            binding = self.get_binding(port_id, host)
             since = max(since, binding.revision)
             if binding.plugged:
                 return binding
@@ -326,6 +326,13 @@ class Client:
                 raise WaitTimeout(f"port {port_id} not plugged on {host} after {timeout:g} s")
             answer = self.events(since=since, wait=remaining, port_id=port_id, host=host)
             since = max(since, answer.revision)
+            # The newest event carries the binding as it is now: no second request for it
+            # (unless it was deleted, which reading it again reports as an error).
+            last = answer.events[-1] if answer.events else None
+            if last is None or last.kind == "deleted":
+                binding = self.get_binding(port_id, host)
+            else:
+                binding = last.binding
 
     # -- tokens and meta ------------------------------------------------------------------
 

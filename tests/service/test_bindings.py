@@ -12,7 +12,7 @@ from vifbind.contract.api import PortPlugged, PortView
 from vifbind.errors import BindingFailed, Conflict, NotFound, WaitTimeout
 
 from builders import NFT, host, vxlan
-from harness import RunningService
+from harness import RunningService, requests_answered
 
 XEN = host(
     "xs-1",
@@ -20,6 +20,9 @@ XEN = host(
     vif_types={"xen": ["1.0"]},
     enforcement={"mac_spoofing": ["xen-vif-locking"], "ip_spoofing": ["xen-vif-locking"]},
 )
+
+
+READ_BINDING = "/v1/ports/{port_id}/bindings/{host}"
 
 
 def a_port(service: RunningService, **fields: object) -> PortView:
@@ -223,8 +226,11 @@ def test_wait_plugged(service: RunningService) -> None:
 
     threading.Thread(target=agent).start()
     started = time.monotonic()
+    reads = requests_answered(service, "GET", READ_BINDING)
     assert api.wait_plugged(port.id, "cmp-1", timeout=10).plugged
     assert time.monotonic() - started < 5
+    # One read before waiting; the event that plugs the binding carries it.
+    assert requests_answered(service, "GET", READ_BINDING) - reads == 1
     other = a_port(service)
     api.bind(other.id, "cmp-1")
     with pytest.raises(WaitTimeout, match=r"not plugged on cmp-1 after 0\.5 s"):

@@ -59,6 +59,9 @@ def agent(
     token_file: TokenFile = None,
     heartbeat: Annotated[float, typer.Option(help="Seconds between reports.")] = 30.0,
     reconcile_every: Annotated[float, typer.Option(help="Seconds between reconciles.")] = 60.0,
+    facts_every: Annotated[
+        float, typer.Option(help="Seconds between two readings of the host's facts.")
+    ] = 5.0,
 ) -> None:
     """Run the host agent until SIGTERM or SIGINT (the host is left as it is)."""
     if ctx.invoked_subcommand is not None:
@@ -72,7 +75,9 @@ def agent(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    settings = AgentSettings(heartbeat=heartbeat, reconcile_every=reconcile_every)
+    settings = AgentSettings(
+        heartbeat=heartbeat, reconcile_every=reconcile_every, facts_every=facts_every
+    )
     stopping: list[str] = []
     with Host(cfg) as the_host, connect(service, token, token_file) as client:
         the_agent = Agent(the_host, client, settings)

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from vifbind.cli.app import JsonFile, app, describe_validation_error, read_model
 from vifbind.contract import Binding
 from vifbind.errors import InvalidInput
-from vifbind.render import hyperv, libvirt, vmware, xen
+from vifbind.render import hyperv, libvirt, xen
 from vifbind.render.attachment import HostAttachment
 from vifbind.render.nic import NicRequest
 
@@ -64,6 +64,10 @@ def _xen(binding: Binding, attachment: HostAttachment, nic: NicRequest) -> str:
 
 
 def _vmware(binding: Binding, attachment: HostAttachment, nic: NicRequest) -> str:
+    # pyVmomi weighs ~17 MiB: imported when a vSphere spec is rendered, not by every vifbind
+    # command (the agent among them).
+    from vifbind.render import vmware
+
     return vmware.to_soap(vmware.render(binding, attachment, nic)) + "\n"
 
 

@@ -91,6 +91,10 @@ class HostView(Record):
     revision: int
 
 
+PLUG_ERROR_MAX = 2000
+"""The longest reason a host may give for not plugging (longer ones are cut by the agent)."""
+
+
 class PluggedReport(Model):
     """``PUT /v1/ports/{id}/bindings/{host}/plugged`` (agent)."""
 
@@ -100,7 +104,9 @@ class PluggedReport(Model):
         le=2**63 - 1,
         description="Revision of the binding the host acted on; older decisions are refused.",
     )
-    error: str | None = Field(default=None, max_length=2000, description="Why it is not plugged.")
+    error: str | None = Field(
+        default=None, max_length=PLUG_ERROR_MAX, description="Why it is not plugged."
+    )
     retrying: bool = Field(
         default=False,
         description="The host will try again by itself (a system error, not a refusal).",

@@ -4,7 +4,9 @@ One loop, one thread: long-poll the service for this host's bindings; a complete
 first one, or after the service lost track) reconciles the host to exactly those bindings,
 removing orphans; an incremental one plugs what changed, in one batch, and unplugs what went
 away. Every port's outcome is reported to the service (plugged, or why not) once per decision.
-The report is re-sent when the host's facts change and as a heartbeat; a full reconcile runs
+The host's facts are read again every few seconds (not before every watch request: reading them
+costs OVSDB reads and an ``nft`` process, and a binding arriving meanwhile would wait for it);
+the report is re-sent when they change and as a heartbeat; a full reconcile runs
 periodically to repair drift. When the service cannot be reached, the host is left as it is —
 never unplugged for the service's sake — and the agent retries with a growing delay.
 """
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 
 from vifbind.client import Client
 from vifbind.contract import Binding, HostReport
-from vifbind.contract.api import HostBindings
+from vifbind.contract.api import PLUG_ERROR_MAX, HostBindings
 from vifbind.errors import Conflict, NotFound, ServiceUnavailable
 from vifbind.host.host import Host
 from vifbind.host.results import Outcome, PortResult
@@ -35,6 +37,8 @@ class AgentSettings:
 
     heartbeat: float = 30.0
     """Seconds between two reports at the most (keep it well under the service's report age)."""
+    facts_every: float = 5.0
+    """Seconds between two readings of the host's facts: how late a change reaches the service."""
     reconcile_every: float = 60.0
     """Seconds between two full reconciles (repair drift, remove orphans)."""
     watch_wait: float = 25.0
@@ -61,6 +65,7 @@ class Agent:
     revision: int = 0
     _reported: HostReport | None = None
     _reported_at: float = float("-inf")
+    _facts_at: float = float("-inf")
     _reconciled_at: float = float("-inf")
     _outcomes: dict[str, tuple[str, Outcome, str | None]] = field(default_factory=dict)
     waiting: bool = False
@@ -107,6 +112,7 @@ class Agent:
         self._report(now)
         due = min(
             self._reported_at + self.settings.heartbeat,
+            self._facts_at + self.settings.facts_every,
             self._reconciled_at + self.settings.reconcile_every,
         )
         wait = max(0.0, min(self.settings.watch_wait, due - now))
@@ -126,8 +132,12 @@ class Agent:
     # -- the host's report ----------------------------------------------------------------
 
     def _report(self, now: float) -> None:
+        heartbeat = now - self._reported_at >= self.settings.heartbeat
+        if not heartbeat and now - self._facts_at < self.settings.facts_every:
+            return
         report = self.host.facts()
-        if report != self._reported or now - self._reported_at >= self.settings.heartbeat:
+        self._facts_at = now
+        if report != self._reported or heartbeat:
             self.client.report_host(report)
             if report != self._reported:
                 log.info("reported %s: %s", self.name, _summary(report))
@@ -221,18 +231,25 @@ class Agent:
             if binding is None or result.outcome == "unplugged":
                 continue
             key = (content(binding), result.outcome, result.reason)
-            if self._outcomes.get(result.port_id) == key and binding.plugged == (
-                result.outcome == "plugged"
-            ):
-                continue
             plugged = result.outcome == "plugged"
+            if binding.plugged == plugged and (
+                plugged
+                or (binding.plug_error, binding.plug_retrying)
+                == (result.reason, result.outcome == "failed")
+            ):
+                # The service already says so (a restarted agent re-reads thousands of
+                # plugged ports): nothing to send.
+                self._outcomes[result.port_id] = key
+                continue
+            if self._outcomes.get(result.port_id) == key and binding.plugged == plugged:
+                continue
             try:
                 self.client.report_plugged(
                     result.port_id,
                     self.name,
                     plugged=plugged,
                     revision=binding.revision,
-                    error=None if plugged else result.reason,
+                    error=None if plugged else _cut(result.reason),
                     # A refusal stands until the binding changes; a failure is retried.
                     retrying=result.outcome == "failed",
                 )
@@ -245,6 +262,13 @@ class Agent:
                 log.warning(
                     "port %s not plugged (%s): %s", result.port_id, result.outcome, result.reason
                 )
+
+
+def _cut(reason: str | None) -> str | None:
+    """A reason as long as the contract takes it (an OVSDB error may list a whole batch)."""
+    if reason is None or len(reason) <= PLUG_ERROR_MAX:
+        return reason
+    return reason[: PLUG_ERROR_MAX - 1] + "…"
 
 
 def _summary(report: HostReport) -> str:

@@ -13,14 +13,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
-from vifbind.contract import Binding, HostReport, OvsFacts
+from vifbind.contract import PROTECTIONS, Binding, HostReport, OvsFacts
 from vifbind.errors import PlugError, UnsafeVIF
 from vifbind.host import guard, reconcile
 from vifbind.host.config import HostConfig
 from vifbind.host.facts import host_report
 from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory, take_inventory
-from vifbind.host.layout import NETWORK_OWNER_PREFIX, OWNER_PREFIX, LinkSpec
+from vifbind.host.layout import NETWORK_OWNER_PREFIX, NEW_DEVICE_PREFIX, OWNER_PREFIX, LinkSpec
 from vifbind.host.netlink import Netlink
 from vifbind.host.ovsdb import Ovsdb
 from vifbind.host.protections.nftables import ChainState, Nftables
@@ -40,6 +40,10 @@ class Host:
         self._netlink = Netlink(self._netns)
         self._nft = Nftables(self._netns)
         self._ovsdb: Ovsdb | None = None
+        # This object is the one writer of vifbind's tables: once a read found no port chain,
+        # none exists until it installs one, and plugging ports without protections need not
+        # start the two nft processes that read them.
+        self._no_chains = False
 
     def close(self) -> None:
         """Release the netlink socket and the OVSDB connection."""
@@ -91,9 +95,13 @@ class Host:
             ovs_facts = None
         return host_report(self.config, ovs_facts, self._nft.works())
 
-    def inventory(self) -> Inventory:
-        """What is on the host now (devices, OVS interfaces, vifbind's chains)."""
-        return take_inventory(self._netlink, self._ovs(), self._nft)
+    def inventory(self, *, chains_needed: bool = True) -> Inventory:
+        """What is on the host now (devices, OVS interfaces, vifbind's chains). Without
+        ``chains_needed``, the chains are not read when this object knows there are none."""
+        known: dict[str, ChainState] | None = {} if self._no_chains and not chains_needed else None
+        inventory = take_inventory(self._netlink, self._ovs(), self._nft, known)
+        self._no_chains = not inventory.chains
+        return inventory
 
     # -- convergence ---------------------------------------------------------------------
 
@@ -187,11 +195,20 @@ class Host:
     def _converge_once(
         self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
-        for name in self._netlink.leftovers():
-            # Only this object creates vbnew… devices, one plug at a time: any seen between
-            # two plugs was left by a plug that was interrupted (a crash, a SIGKILL).
-            self._netlink.delete(name)
-        inventory = self.inventory()
+        protected = any(
+            getattr(getattr(b, "host_enforcement", None), name, None) is not None
+            for b in desired
+            for name in PROTECTIONS
+        )
+        inventory = self.inventory(chains_needed=orphans or protected)
+        # Only this object creates vbnew… devices, one plug at a time: any seen between two
+        # plugs was left by a plug that was interrupted (a crash, a SIGKILL). Rare: the host is
+        # read again only after removing some.
+        leftovers = [name for name in inventory.links if name.startswith(NEW_DEVICE_PREFIX)]
+        if leftovers:
+            for name in leftovers:
+                self._netlink.delete(name)
+            inventory = self.inventory(chains_needed=orphans or protected)
         accepted, refused = self._vet(desired, inventory)
         plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
         removed = self._remove_ports(list(plan.orphan_ports), inventory)
@@ -207,9 +224,13 @@ class Host:
             network = vetted.layout.network
             if network is not None and network.network_id in network_failed:
                 failed[vetted.port_id] = network_failed[network.network_id]
+        # The chains there are now: the inventory's, but those of ports just removed.
+        gone = set(plan.orphan_ports) | set(replugged)
+        chains = {p: c for p, c in inventory.chains.items() if p not in gone}
         failed |= self._plug(
             [v for v in to_plug if v.port_id not in failed],
             [p for p in plan.ports if p.action == "repair"],
+            chains,
         )
         results = [PortResult(port_id=p, outcome="refused", reason=r) for p, r in refused]
         for port in plan.ports:
@@ -226,8 +247,11 @@ class Host:
                 )
         return plan, results, removed
 
-    def _plug(self, new: list[Vetted], repairs: list[PortPlan]) -> dict[str, str]:
-        """Plug ``new`` and repair ``repairs`` in place; return failures by port."""
+    def _plug(
+        self, new: list[Vetted], repairs: list[PortPlan], chains: Mapping[str, ChainState]
+    ) -> dict[str, str]:
+        """Plug ``new`` and repair ``repairs`` in place (``chains``: the port chains there are
+        now); return failures by port."""
         failed: dict[str, str] = {}
         created: list[Vetted] = []
         for vetted in new:
@@ -250,8 +274,10 @@ class Host:
         ]
         stale = [v.port_id for v in refilter if v.filter is None]
         try:
-            self._nft.remove([c for p in stale if (c := self._nft.chain(p)) is not None])
-            self._nft.install(filters)
+            self._nft.remove([chains[p] for p in stale if p in chains])
+            if filters:
+                self._no_chains = False
+            self._nft.install(filters, chains)
         except (PlugError, OSError) as exc:
             failed |= {v.port_id: str(exc) for v in alive + refilter}
         opening = [(v, v.layout.links) for v in alive]

@@ -50,16 +50,24 @@ class Inventory:
         return {link.alias.removeprefix(NETWORK_OWNER_PREFIX) for link in self.network_links()}
 
 
-def take_inventory(netlink: Netlink, ovsdb: Ovsdb | None, nftables: Nftables) -> Inventory:
-    """Read the host's devices, OVS interfaces and vifbind's chains."""
+def take_inventory(
+    netlink: Netlink,
+    ovsdb: Ovsdb | None,
+    nftables: Nftables,
+    chains: dict[str, ChainState] | None = None,
+) -> Inventory:
+    """Read the host's devices, OVS interfaces and vifbind's chains (``chains``: known
+    already, not read)."""
     links = {link.name: link for link in netlink.links()}
+    vxlans = [
+        link
+        for link in links.values()
+        if link.kind == "vxlan" and link.alias.startswith(NETWORK_OWNER_PREFIX)
+    ]
+    flood = netlink.flood_table() if vxlans else {}
     return Inventory(
         links=links,
         ovs={iface.name: iface for iface in ovsdb.interfaces()} if ovsdb is not None else {},
-        chains=nftables.chains(),
-        flood={
-            link.name: netlink.flood_peers(link.name)
-            for link in links.values()
-            if link.kind == "vxlan" and link.alias.startswith(NETWORK_OWNER_PREFIX)
-        },
+        chains=nftables.chains() if chains is None else chains,
+        flood={link.name: flood.get(link.index, set()) for link in vxlans},
     )

@@ -24,6 +24,7 @@ from pyroute2.netlink.exceptions import NetlinkError
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
 from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
+from vifbind.host.linkdump import dump_flood_peers, dump_links
 from vifbind.host.namespaces import socket_in
 from vifbind.host.setlink import LinkChange, LinkSetter
 from vifbind.host.tuntap import TapMaker
@@ -125,11 +126,39 @@ class Netlink:
                 raise PlugError(f"guest network namespace {guest.name}: {exc}") from None
         return self._guests[guest]
 
+    @property
+    def _dump_socket(self) -> socket.socket:
+        sock: socket.socket | None = getattr(self._local, "dump", None)
+        if sock is None:
+            sock = socket_in(self.netns, socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+            self._local.dump = sock
+            with self._lock:
+                self._clients.append(sock)
+        return sock
+
+    def flood_table(self) -> dict[int, set[str]]:
+        """The flood entries' remote endpoints of every VXLAN device, by device index (one
+        FDB dump for all of them)."""
+        return dump_flood_peers(self._dump_socket)
+
     def links(self) -> list[LinkState]:
-        """Every device of the namespace."""
-        raw = list(self._ipr.get_links())
-        names = {msg["index"]: msg.get("IFLA_IFNAME") for msg in raw}
-        return [self._state(msg, names) for msg in raw]
+        """Every device of the namespace (one dump, read by ``linkdump``: fast at thousands)."""
+        raw = dump_links(self._dump_socket)
+        names = {link.index: link.name for link in raw}
+        return [
+            LinkState(
+                name=link.name,
+                index=link.index,
+                kind="tap" if link.kind == "tun" else link.kind,
+                alias=link.alias,
+                mtu=link.mtu,
+                up=link.up,
+                master=names.get(link.master) if link.master else None,
+                vni=link.vni,
+                local=link.local,
+            )
+            for link in raw
+        ]
 
     def link(self, name: str) -> LinkState | None:
         """The device called ``name``, or ``None``."""
@@ -376,15 +405,6 @@ class Netlink:
         """Set the MTU of ``name``."""
         index = self._index(name)
         _nl(f"set mtu of {name}", lambda: self._ipr.link("set", index=index, mtu=mtu))
-
-    def flood_peers(self, name: str) -> set[str]:
-        """The remote endpoints of ``name``'s all-zero (unknown unicast/flood) FDB entries."""
-        index = self._index(name)
-        peers = set()
-        for entry in self._ipr.fdb("dump", ifindex=index):
-            if entry.get("NDA_LLADDR") == ZERO_MAC and entry.get("NDA_DST"):
-                peers.add(entry.get("NDA_DST"))
-        return peers
 
     def add_flood_peer(self, name: str, dst: str) -> None:
         """Flood unknown and broadcast frames of VXLAN device ``name`` to ``dst`` too."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -113,11 +113,20 @@ class Nftables:
                 return state
         return None
 
-    def install(self, filters: Sequence[tuple[PortFilter, FilterPoint]]) -> None:
-        """Install (or replace) the chains of ``filters`` in one atomic batch."""
+    def install(
+        self,
+        filters: Sequence[tuple[PortFilter, FilterPoint]],
+        existing: Mapping[str, ChainState] | None = None,
+    ) -> None:
+        """Install (or replace) the chains of ``filters`` in one atomic batch. ``existing``:
+        the port chains there are now, by port, when the caller has read them (else each port's
+        chain is looked up by name: two ``nft`` processes per port)."""
         if not filters:
             return
-        replaced = [s for f, _ in filters if (s := self.chain(f.port_id)) is not None]
+        if existing is None:
+            replaced = [s for f, _ in filters if (s := self.chain(f.port_id)) is not None]
+        else:
+            replaced = [existing[f.port_id] for f, _ in filters if f.port_id in existing]
         commands: list[dict[str, Any]] = _removal(replaced)
         if any(point.family == "bridge" for _, point in filters):
             commands += _bridge_base()

@@ -1,0 +1,33 @@
+"""What the benchmark commands share on their command line: the ``--output`` option, the
+repetitions check, and showing then recording the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from bench.common.figures import MIN_REPETITIONS
+from bench.common.report import BENCHMARKS_MD, Report, record, show
+
+Output = Annotated[
+    Path | None,
+    typer.Option(help="Where to append the figures (default BENCHMARKS.md)."),
+]
+
+
+def require_repetitions(quick: bool, repetitions: int) -> None:
+    """A measurement repeats at least ``MIN_REPETITIONS`` times; a smoke run may not."""
+    if not quick and repetitions < MIN_REPETITIONS:
+        raise typer.BadParameter(
+            f"at least {MIN_REPETITIONS} (or --quick for a smoke run)",
+            param_hint="--repetitions",
+        )
+
+
+def finish(report: Report, quick: bool, output: Path | None) -> None:
+    """Print the report; record it (a smoke run only when given an ``output``)."""
+    show(report)
+    if output is not None or not quick:
+        record(report, output or BENCHMARKS_MD)

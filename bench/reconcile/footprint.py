@@ -1,0 +1,37 @@
+"""What the agent's dependencies weigh on their own: the resident memory of a fresh interpreter
+that imports only one of them, so that the agent's RSS can be read against its floor."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+MODULES = {
+    "Python alone": "",
+    "pydantic + vifbind.contract": "vifbind.contract",
+    "httpx + vifbind.client": "vifbind.client",
+    "pyroute2": "pyroute2",
+    "ovsdbapp (Open_vSwitch)": "ovsdbapp.schema.open_vswitch.impl_idl",
+    "typer + the vifbind CLI": "vifbind.cli.app",
+    "everything the agent imports": "vifbind.cli.app, vifbind.cli.agent, vifbind.host.agent, "
+    "vifbind.host.host",
+}
+_PROBE = (
+    "{imports}\n"
+    "print(next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmRSS:')))"
+)
+
+
+def resident_mib(modules: str) -> float:
+    """VmRSS in MiB of a fresh interpreter after importing ``modules`` (comma-separated)."""
+    imports = f"import {modules}" if modules else ""
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(imports=imports)],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return int(done.stdout.strip()) / 1024
+
+
+def footprint() -> str:
+    """Each dependency's resident memory on its own, for the notes."""
+    return ", ".join(f"{name} {resident_mib(modules):.0f} MiB" for name, modules in MODULES.items())
