@@ -26,6 +26,14 @@ from harness import RunningService, requests_answered, serve_in_thread
 pytestmark = pytest.mark.e2e
 
 PLUGGED = "/v1/ports/{port_id}/bindings/{host}/plugged"
+PLUGGED_MANY = "/v1/hosts/{host}/plugged"
+
+
+def reports_sent(service: RunningService) -> int:
+    """Plugged reports the service answered: port by port, or several in one request."""
+    return requests_answered(service, "PUT", PLUGGED) + requests_answered(
+        service, "PUT", PLUGGED_MANY
+    )
 
 
 @pytest.fixture
@@ -51,8 +59,8 @@ def test_a_restarted_agent_does_not_report_plugged_ports_again(
             api.bind(port_id, "hv", check=True)
         for port_id in ports:
             assert api.wait_plugged(port_id, "hv", timeout=20).plugged
-    told = requests_answered(service, "PUT", PLUGGED)
-    assert told == 3
+    told = reports_sent(service)
+    assert told >= 1
     # Drift while the agent is away: the restart repairs it, and the port stays plugged.
     tap = next(b.vif.model_dump()["details"]["devname"] for b in api.all_bindings(host="hv")
                if b.port_id == ports[1] and b.vif is not None)  # fmt: skip
@@ -60,9 +68,7 @@ def test_a_restarted_agent_does_not_report_plugged_ports_again(
     with agent_of(hv, service) as agent:
         wait_for(lambda: agent.revision > 0, what="the restarted agent's first reconcile")
         assert "UP" in json.loads(hv.ns.ip("-j", "link", "show", tap))[0]["flags"]
-    assert requests_answered(service, "PUT", PLUGGED) == told, (
-        "nothing the service knew was sent again"
-    )
+    assert reports_sent(service) == told, "nothing the service knew was sent again"
     assert all(b.plugged for b in api.all_bindings(host="hv"))
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from vifbind.client import Client
 from vifbind.contract import Binding, HostReport
-from vifbind.contract.api import PLUG_ERROR_MAX, HostBindings
+from vifbind.contract.api import MAX_PLUGGED_REPORTS, PLUG_ERROR_MAX, HostBindings, PortPlugged
 from vifbind.errors import Conflict, NotFound, ServiceUnavailable
 from vifbind.host.host import Host
 from vifbind.host.results import Outcome, PortResult
@@ -68,6 +68,9 @@ class Agent:
     _facts_at: float = float("-inf")
     _reconciled_at: float = float("-inf")
     _outcomes: dict[str, tuple[str, Outcome, str | None]] = field(default_factory=dict)
+    batch_reports: bool = True
+    """Whether the service takes several plugged reports in one request (learnt: an older one
+    answers 404)."""
     waiting: bool = False
     """True while the agent only waits for the service: the one safe moment to interrupt it."""
 
@@ -225,7 +228,9 @@ class Agent:
             self._tell([PortResult(port_id=binding.port_id, outcome=outcome, reason=reason)])
 
     def _tell(self, results: Iterable[PortResult]) -> None:
-        """Report each port's outcome once per decision (and again when it changes)."""
+        """Report each port's outcome once per decision (and again when it changes); the
+        reports of one batch go in one request."""
+        pending: list[tuple[PortPlugged, tuple[str, Outcome, str | None], PortResult]] = []
         for result in results:
             binding = self.desired.get(result.port_id)
             if binding is None or result.outcome == "unplugged":
@@ -243,25 +248,56 @@ class Agent:
                 continue
             if self._outcomes.get(result.port_id) == key and binding.plugged == plugged:
                 continue
+            report = PortPlugged(
+                port_id=result.port_id,
+                plugged=plugged,
+                revision=binding.revision,
+                error=None if plugged else _cut(result.reason),
+                # A refusal stands until the binding changes; a failure is retried.
+                retrying=result.outcome == "failed",
+            )
+            pending.append((report, key, result))
+        refused = self._send([report for report, _, _ in pending])
+        for report, said, result in pending:
+            if report.port_id in refused:
+                # Decided again or removed meanwhile: the watch brings the news.
+                log.info("report on %s skipped: %s", report.port_id, refused[report.port_id])
+                continue
+            self._outcomes[report.port_id] = said
+            if not report.plugged:
+                log.warning(
+                    "port %s not plugged (%s): %s", report.port_id, result.outcome, result.reason
+                )
+
+    def _send(self, reports: list[PortPlugged]) -> dict[str, str]:
+        """Send ``reports``: several in one request when the service takes that, else one by
+        one. Returns why the service refused some, by port (the others are recorded)."""
+        if len(reports) > 1 and self.batch_reports:
+            try:
+                outcomes = []
+                for start in range(0, len(reports), MAX_PLUGGED_REPORTS):
+                    chunk = reports[start : start + MAX_PLUGGED_REPORTS]
+                    outcomes += self.client.report_plugged_many(self.name, chunk)
+                return {o.port_id: o.error or "refused" for o in outcomes if not o.recorded}
+            except NotFound:
+                # A service older than the batched request (upgraded after its hosts): it is
+                # told port by port from now on.
+                log.info("the service takes plugged reports one port at a time")
+                self.batch_reports = False
+        refused = {}
+        for report in reports:
             try:
                 self.client.report_plugged(
-                    result.port_id,
+                    report.port_id,
                     self.name,
-                    plugged=plugged,
-                    revision=binding.revision,
-                    error=None if plugged else _cut(result.reason),
-                    # A refusal stands until the binding changes; a failure is retried.
-                    retrying=result.outcome == "failed",
+                    plugged=report.plugged,
+                    revision=report.revision,
+                    error=report.error,
+                    retrying=report.retrying,
                 )
             except (Conflict, NotFound) as exc:
-                # Decided again or removed meanwhile: the watch brings the news.
-                log.info("report on %s skipped: %s", result.port_id, exc)
-                continue
-            self._outcomes[result.port_id] = key
-            if not plugged:
-                log.warning(
-                    "port %s not plugged (%s): %s", result.port_id, result.outcome, result.reason
-                )
+                refused[report.port_id] = str(exc)
+        return refused
 
 
 def _cut(reason: str | None) -> str | None:
