@@ -18,31 +18,36 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from vifbind.errors import PlugError
+from vifbind.host.rtnetlink import (
+    ATTR,
+    HEADER,
+    IFF_UP,
+    IFINFO,
+    IFLA_EXT_MASK,
+    IFLA_IFALIAS,
+    IFLA_IFNAME,
+    IFLA_LINKINFO,
+    IFLA_MASTER,
+    IFLA_MTU,
+    NLA_TYPE_MASK,
+    NLM_F_DUMP,
+    NLM_F_DUMP_INTR,
+    NLM_F_REQUEST,
+    NLMSG_DONE,
+    NLMSG_ERROR,
+    RTM_GETLINK,
+    RTM_GETNEIGH,
+    RTM_NEWLINK,
+    RTM_NEWNEIGH,
+    U32,
+    align,
+    attr,
+    error_code,
+    message,
+)
 
-NLMSG = struct.Struct("=IHHII")  # length, type, flags, sequence, port
-IFINFO = struct.Struct("=BxHiII")  # family, device type, index, flags, change mask
 NDMSG = struct.Struct("=BxxxiHBB")  # family, index, state, flags, type
-RTA = struct.Struct("=HH")  # length, type
-U32 = struct.Struct("=I")
 
-RTM_NEWLINK = 16
-RTM_GETLINK = 18
-RTM_NEWNEIGH = 28
-RTM_GETNEIGH = 30
-NLMSG_ERROR = 2
-NLMSG_DONE = 3
-NLM_F_REQUEST = 0x1
-NLM_F_DUMP = 0x300
-NLM_F_DUMP_INTR = 0x10
-NLA_TYPE_MASK = 0x3FFF  # without the nested / byte-order flags
-IFF_UP = 0x1
-
-IFLA_IFNAME = 3
-IFLA_MTU = 4
-IFLA_MASTER = 10
-IFLA_LINKINFO = 18
-IFLA_IFALIAS = 20
-IFLA_EXT_MASK = 29
 IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
 IFLA_VXLAN_ID = 1
@@ -73,7 +78,7 @@ class RawLink:
 
 def dump_links(sock: socket.socket) -> list[RawLink]:
     """Every device of the namespace ``sock`` (a ``NETLINK_ROUTE`` socket) belongs to."""
-    mask = _attr(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS))
+    mask = attr(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS))
     request = IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + mask
     links: list[RawLink] = []
     for start, end, data in _dump(sock, RTM_GETLINK, RTM_NEWLINK, request, "link"):
@@ -114,26 +119,25 @@ def _dump_once(
     sock: socket.socket, request: int, answer: int, body: bytes
 ) -> tuple[list[tuple[int, int, bytes]], bool]:
     sequence = 1
-    sock.send(NLMSG.pack(NLMSG.size + len(body), request, NLM_F_REQUEST | NLM_F_DUMP,
-                         sequence, 0) + body)  # fmt: skip
+    sock.send(message(request, NLM_F_REQUEST | NLM_F_DUMP, sequence, body))
     found: list[tuple[int, int, bytes]] = []
     interrupted = False
     while True:
         data = sock.recv(RECEIVE)
         offset = 0
-        while offset + NLMSG.size <= len(data):
-            length, kind, flags, _, _ = NLMSG.unpack_from(data, offset)
-            if length < NLMSG.size:
+        while offset + HEADER.size <= len(data):
+            length, kind, flags, _, _ = HEADER.unpack_from(data, offset)
+            if length < HEADER.size:
                 raise PlugError("link dump: malformed netlink message")
             interrupted |= bool(flags & NLM_F_DUMP_INTR)
             if kind == NLMSG_DONE:
                 return found, interrupted
             if kind == NLMSG_ERROR:
-                (error,) = struct.unpack_from("=i", data, offset + NLMSG.size)
-                raise PlugError(f"netlink dump: {errno.errorcode.get(-error, error)}")
+                error = error_code(data, offset)
+                raise PlugError(f"netlink dump: {errno.errorcode.get(error, error)}")
             if kind == answer:
-                found.append((offset + NLMSG.size, offset + length, data))
-            offset += _align(length)
+                found.append((offset + HEADER.size, offset + length, data))
+            offset += align(length)
 
 
 def _link(data: bytes, start: int, end: int) -> RawLink:
@@ -178,22 +182,13 @@ def _linkinfo(data: bytes, start: int, end: int) -> tuple[str, int | None, str |
 def _attrs(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
     """(type, value start, value end) of each attribute between ``start`` and ``end``."""
     offset = start
-    while offset + RTA.size <= end:
-        length, kind = RTA.unpack_from(data, offset)
-        if length < RTA.size:
+    while offset + ATTR.size <= end:
+        length, kind = ATTR.unpack_from(data, offset)
+        if length < ATTR.size:
             return
-        yield kind & NLA_TYPE_MASK, offset + RTA.size, offset + length
-        offset += _align(length)
-
-
-def _attr(kind: int, value: bytes) -> bytes:
-    length = RTA.size + len(value)
-    return RTA.pack(length, kind) + value + b"\0" * (_align(length) - length)
+        yield kind & NLA_TYPE_MASK, offset + ATTR.size, offset + length
+        offset += align(length)
 
 
 def _text(data: bytes, start: int, end: int) -> str:
     return data[start:end].split(b"\0", 1)[0].decode(errors="replace")
-
-
-def _align(length: int) -> int:
-    return (length + 3) & ~3

@@ -7,22 +7,27 @@ from __future__ import annotations
 import itertools
 import os
 import socket
-import struct
 from dataclasses import dataclass
 
-RTM_SETLINK = 19
-NLM_F_REQUEST = 0x1
-NLM_F_ACK = 0x4
-NLMSG_ERROR = 2
-IFF_UP = 0x1
-IFLA_IFNAME = 3
-IFLA_MTU = 4
-IFLA_MASTER = 10
-IFLA_IFALIAS = 20
-IFLA_GROUP = 27
-HEADER = struct.Struct("=IHHII")  # nlmsghdr: length, type, flags, sequence, port
-IFINFO = struct.Struct("=BxHiII")  # ifinfomsg: family, type, index, flags, change
-ATTR = struct.Struct("=HH")  # rtattr: length, type
+from vifbind.host.rtnetlink import (
+    HEADER,
+    IFF_UP,
+    IFINFO,
+    IFLA_GROUP,
+    IFLA_IFALIAS,
+    IFLA_IFNAME,
+    IFLA_MASTER,
+    IFLA_MTU,
+    NLM_F_ACK,
+    NLM_F_REQUEST,
+    NLMSG_ERROR,
+    RTM_SETLINK,
+    U32,
+    align,
+    attr,
+    error_code,
+    message,
+)
 
 
 @dataclass(frozen=True)
@@ -38,26 +43,20 @@ class LinkChange:
     up: bool = False
 
 
-def _attr(kind: int, payload: bytes) -> bytes:
-    size = ATTR.size + len(payload)
-    return ATTR.pack(size, kind) + payload + b"\0" * (-size % 4)
-
-
 def encode(index: int, change: LinkChange, sequence: int) -> bytes:
     """The RTM_SETLINK message (with an acknowledgement asked for) making ``change``."""
     attrs = b""
     if change.ifname is not None:
-        attrs += _attr(IFLA_IFNAME, change.ifname.encode() + b"\0")
+        attrs += attr(IFLA_IFNAME, change.ifname.encode() + b"\0")
     if change.ifalias is not None:
-        attrs += _attr(IFLA_IFALIAS, change.ifalias.encode() + b"\0")
+        attrs += attr(IFLA_IFALIAS, change.ifalias.encode() + b"\0")
     for kind, value in ((IFLA_MTU, change.mtu), (IFLA_MASTER, change.master),
                         (IFLA_GROUP, change.group)):  # fmt: skip
         if value is not None:
-            attrs += _attr(kind, struct.pack("=I", value))
+            attrs += attr(kind, U32.pack(value))
     flags = IFF_UP if change.up else 0
     body = IFINFO.pack(socket.AF_UNSPEC, 0, index, flags, flags) + attrs
-    return HEADER.pack(HEADER.size + len(body), RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK,
-                       sequence, 0) + body  # fmt: skip
+    return message(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, sequence, body)
 
 
 def error_of(answer: bytes, sequence: int) -> int | None:
@@ -67,9 +66,8 @@ def error_of(answer: bytes, sequence: int) -> int | None:
     while offset + HEADER.size <= len(answer):
         length, kind, _, seq, _ = HEADER.unpack_from(answer, offset)
         if kind == NLMSG_ERROR and seq == sequence:
-            (error,) = struct.unpack_from("=i", answer, offset + HEADER.size)
-            return -int(error)
-        offset += max((length + 3) & ~3, HEADER.size)
+            return error_code(answer, offset)
+        offset += max(align(length), HEADER.size)
     return None
 
 
