@@ -13,7 +13,8 @@ import pytest
 
 from testbed.serve import ServeProcess, start_serve
 from vifbind.client import Client
-from vifbind.contract.api import HostBindings
+from vifbind.contract.api import HostBindings, PortPlugged
+from vifbind.service import watch
 
 from builders import host, vxlan
 from harness import RunningService
@@ -94,6 +95,34 @@ def test_events_in_order_with_filters(service: RunningService) -> None:
     waited = api.events(since=events[-1].revision, wait=20)
     thread.join()
     assert [e.host for e in waited.events] == ["cmp-3"]
+
+
+def test_event_pages_never_split_a_transaction(
+    service: RunningService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page ends at a revision boundary, and one transaction with more events than a page
+    holds (a host's batch of plugged reports) is served whole: reading page after page from
+    each answer's revision sees every event once."""
+    monkeypatch.setattr(watch, "MAX_EVENTS", 3)
+    api = service.client()
+    ports = [bound_port(api) for _ in range(5)]
+    reports = [
+        PortPlugged(port_id=p, plugged=True, revision=api.get_binding(p, "cmp-1").revision)
+        for p in ports
+    ]
+    assert all(o.recorded for o in api.report_plugged_many("cmp-1", reports))
+    seen: list[tuple[int, str, str]] = []
+    since = 0
+    while True:
+        page = api.events(since=since)
+        if not page.events:
+            break
+        seen += [(e.revision, e.kind, e.port_id) for e in page.events]
+        since = page.revision
+    assert sorted(k for _, k, p in seen if p in ports) == ["bound"] * 5 + ["plugged"] * 5
+    plugged = {r for r, k, _ in seen if k == "plugged"}
+    assert len(plugged) == 1, "the batch is one transaction"
+    assert len(seen) == len(set(seen))
 
 
 @pytest.mark.e2e

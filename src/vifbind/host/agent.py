@@ -23,12 +23,16 @@ from dataclasses import dataclass, field
 
 from vifbind.client import Client
 from vifbind.contract import Binding, HostReport
-from vifbind.contract.api import MAX_PLUGGED_REPORTS, PLUG_ERROR_MAX, HostBindings, PortPlugged
+from vifbind.contract.api import PLUG_ERROR_MAX, HostBindings, PortPlugged
 from vifbind.errors import Conflict, NotFound, ServiceUnavailable
 from vifbind.host.host import Host
 from vifbind.host.results import Outcome, PortResult
 
 log = logging.getLogger(__name__)
+
+REPORTS_PER_REQUEST = 200
+"""Plugged reports in one request: even with every report carrying the longest error the
+contract takes, the body stays under the service's 1 MiB limit."""
 
 
 @dataclass(frozen=True)
@@ -275,8 +279,8 @@ class Agent:
         if len(reports) > 1 and self.batch_reports:
             try:
                 outcomes = []
-                for start in range(0, len(reports), MAX_PLUGGED_REPORTS):
-                    chunk = reports[start : start + MAX_PLUGGED_REPORTS]
+                for start in range(0, len(reports), REPORTS_PER_REQUEST):
+                    chunk = reports[start : start + REPORTS_PER_REQUEST]
                     outcomes += self.client.report_plugged_many(self.name, chunk)
                 return {o.port_id: o.error or "refused" for o in outcomes if not o.recorded}
             except NotFound:

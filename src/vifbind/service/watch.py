@@ -102,8 +102,8 @@ def _peers(session: Session, host: str) -> dict[str, list[str]]:
 def events_since(
     session: Session, since: int, port_id: str | None = None, host: str | None = None
 ) -> Events:
-    """Binding events after ``since``, oldest first (at most ``MAX_EVENTS``; ask again from
-    the answer's revision for more)."""
+    """Binding events after ``since``, oldest first: about ``MAX_EVENTS`` at most, never part
+    of a transaction's (ask again from the answer's revision for more)."""
     revision = current_revision(session)
     query = select(EventRow).where(EventRow.revision > since)
     if port_id is not None:
@@ -114,9 +114,14 @@ def events_since(
         session.execute(query.order_by(EventRow.revision, EventRow.id).limit(MAX_EVENTS)).scalars()
     )
     if len(rows) == MAX_EVENTS:
-        # Stop at a revision boundary so that the next page does not split a transaction.
+        # Stop at a revision boundary: the next page starts after the answer's revision, so a
+        # page that ended inside a transaction would lose the rest of it.
         last = rows[-1].revision
-        rows = [r for r in rows if r.revision < last] or rows
+        rows = [r for r in rows if r.revision < last] or list(
+            # One transaction wrote more events than a page holds (a host's batch of plugged
+            # reports): it is served whole.
+            session.execute(query.where(EventRow.revision == last).order_by(EventRow.id)).scalars()
+        )
         revision = rows[-1].revision
     elif rows:
         revision = max(revision, rows[-1].revision)
