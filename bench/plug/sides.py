@@ -96,6 +96,20 @@ def wait_until_gone(view: HostView, names: list[str], timeout: float = 600) -> f
     return time.monotonic()
 
 
+SETTLE_SECONDS = 10.0
+
+
+def settle(view: HostView, names: list[str], side: str) -> None:
+    """Between two runs nothing of ``names`` may be left on the host. A removal that the kernel
+    or vswitchd finishes a moment after the side returned (seen on a loaded machine) is waited
+    for, outside every timing, up to ``SETTLE_SECONDS``; what stays is the side's failure."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while view.left(names):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{side}: {view.left(names)} of its ports still on the host")
+        time.sleep(0.1)
+
+
 ENTRY_POINTS = ("<module>", "(cli/", "Agent.run", "Agent.step")
 """Frames under which everything in the agent runs: not hot spots."""
 

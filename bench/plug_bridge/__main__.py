@@ -23,7 +23,13 @@ from bench.plug import cni, floor
 from bench.plug.cli import Output, Profile, Quick, Repetitions, Sides, execute, finish, plan
 from bench.plug.fleet import fleet
 from bench.plug.measure import Busy, rates
-from bench.plug.sides import VIFBIND_SIDES, measure_vifbind, profile_agent, wait_until_gone
+from bench.plug.sides import (
+    VIFBIND_SIDES,
+    measure_vifbind,
+    profile_agent,
+    settle,
+    wait_until_gone,
+)
 from vifbind.host.host import Host
 from vifbind.sandbox import Namespace
 
@@ -201,8 +207,7 @@ def run(
                     else:
                         measured = measure_peer(side, guests, names, work, tag)
                     add(rows[side].figures, measured)
-                    if guests.left(names):
-                        raise RuntimeError(f"{guests.left(names)} veths left between runs")
+                    settle(guests, names, side)
             report.rows += rows.values()
             if profile is not None and n == max(numbers):
                 profile.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,13 @@ from bench.plug import floor, osvif
 from bench.plug.cli import Output, Profile, Quick, Repetitions, Sides, execute, finish, plan
 from bench.plug.fleet import Fleet, fleet
 from bench.plug.measure import Busy, rates
-from bench.plug.sides import VIFBIND_SIDES, measure_vifbind, profile_agent, wait_until_gone
+from bench.plug.sides import (
+    VIFBIND_SIDES,
+    measure_vifbind,
+    profile_agent,
+    settle,
+    wait_until_gone,
+)
 from vifbind.host.host import Host
 from vifbind.sandbox import Namespace, Ovs
 
@@ -230,7 +236,7 @@ def run(
                     else:
                         measured = measure_floor(switch, names)
                     add(rows[side].figures, measured)
-                    _settle(switch, names)
+                    settle(switch, names, side)
             report.rows += rows.values()
             if profile is not None and n == max(numbers):
                 profile.mkdir(parents=True, exist_ok=True)
@@ -241,12 +247,6 @@ def run(
 def _vifs(the_fleet: Fleet, ports: list[str], names: list[str]) -> list[dict[str, str]]:
     macs = {p.id: p.mac for p in the_fleet.api.list_ports(network_id=the_fleet.network_id)}
     return [{"port_id": p, "mac": macs[p], "devname": d} for p, d in zip(ports, names, strict=True)]
-
-
-def _settle(switch: Switch, names: list[str]) -> None:
-    """Between two runs the bridge must hold none of the ports (a side that left some failed)."""
-    if switch.left(names):
-        raise RuntimeError(f"{switch.left(names)} ports left on the bridge between runs")
 
 
 def _ovs_version() -> str:
