@@ -1,10 +1,14 @@
-"""What the benchmark commands share on their command line: the ``--output`` option, the
-repetitions check, and showing then recording the report."""
+"""What the benchmark commands share on their command line: how they run, the ``--output``
+option, the repetitions check, and showing then recording the report."""
 
 from __future__ import annotations
 
+import signal
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from types import FrameType
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +19,18 @@ Output = Annotated[
     Path | None,
     typer.Option(help="Where to append the figures (default BENCHMARKS.md)."),
 ]
+
+
+def run_command(main: Callable[..., Any]) -> None:
+    """Run a benchmark command. SIGTERM (``timeout``, a CI runner) unwinds it like Ctrl-C, so
+    that every namespace, daemon and directory it made is removed: Python's default would end
+    the process without running any cleanup."""
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    typer.run(main)
 
 
 def require_repetitions(quick: bool, repetitions: int) -> None:

@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from bench.common.cli import Output, finish, require_repetitions
+from bench.common.cli import Output, finish, require_repetitions, run_command
 from bench.common.compute import HOST, AgentProcess, Compute, compute_host
 from bench.common.environment import program_version
 from bench.common.figures import MIN_REPETITIONS, Figure, add, percentile
@@ -287,4 +287,4 @@ def judge(report: Report, times: int) -> None:
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_command(main)

@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from bench.common.cli import run_command
 from bench.common.figures import MIN_REPETITIONS, Figure, add
 from bench.common.report import Report, Row, Target
 from bench.plug import floor, osvif
@@ -322,4 +323,4 @@ def judge(report: Report, runs: int) -> None:
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_command(main)

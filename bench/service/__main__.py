@@ -14,6 +14,7 @@ from typing import Annotated
 import httpx
 import typer
 
+from bench.common.cli import run_command
 from bench.common.figures import MIN_REPETITIONS, Figure, add
 from bench.common.process import Span
 from bench.common.profile import RATE, by_package, hotspots, sampled, samples
@@ -263,4 +264,4 @@ def _counts(text: str, option: str) -> list[int]:
 
 
 if __name__ == "__main__":
-    typer.run(main)
+    run_command(main)
