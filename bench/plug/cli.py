@@ -1,4 +1,5 @@
-"""The options both plug benchmarks take, and how a run ends (shown, recorded)."""
+"""The options both plug benchmarks take, and the frame of a run (``--output`` and how a run
+ends are ``bench.common.cli``'s, as for every benchmark)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from typing import Annotated
 
 import typer
 
-from bench.common.figures import MIN_REPETITIONS
-from bench.common.report import BENCHMARKS_MD, Report, record, show
+from bench.common.cli import require_repetitions
+from bench.common.report import Report
 
 QUICK_N = 20
 
@@ -19,9 +20,6 @@ Repetitions = Annotated[int, typer.Option(help="Runs per side and N.")]
 Sides = Annotated[str, typer.Option(help="Sides to measure.")]
 Quick = Annotated[
     bool, typer.Option(help=f"Smoke run: 1 repetition of N={QUICK_N}; recorded only with --output.")
-]
-Output = Annotated[
-    Path | None, typer.Option(help="Where to append the figures (default BENCHMARKS.md).")
 ]
 Profile = Annotated[
     Path | None,
@@ -51,19 +49,8 @@ def plan(
             f"{', '.join(sorted(unknown)) or 'none'}: sides are {', '.join(known)}",
             param_hint="--sides",
         )
-    runs = 1 if quick else repetitions
-    if not quick and runs < MIN_REPETITIONS:
-        raise typer.BadParameter(
-            f"at least {MIN_REPETITIONS} (or --quick)", param_hint="--repetitions"
-        )
-    return numbers, runs, chosen
-
-
-def finish(report: Report, quick: bool, output: Path | None) -> None:
-    """Show the report; append it to BENCHMARKS.md (or ``output``) unless a quick run."""
-    show(report)
-    if output is not None or not quick:
-        record(report, output or BENCHMARKS_MD)
+    require_repetitions(quick, repetitions)
+    return numbers, 1 if quick else repetitions, chosen
 
 
 def execute(report: Report, body: Callable[[Path], None]) -> None:

@@ -17,11 +17,11 @@ from typing import Annotated
 
 import typer
 
-from bench.common.cli import run_command
+from bench.common.cli import Output, finish, run_command
 from bench.common.figures import MIN_REPETITIONS, Figure, add
 from bench.common.report import Report, Row, Target
 from bench.plug import cni, floor
-from bench.plug.cli import Output, Profile, Quick, Repetitions, Sides, execute, finish, plan
+from bench.plug.cli import Profile, Quick, Repetitions, Sides, execute, plan
 from bench.plug.fleet import fleet
 from bench.plug.measure import Busy, rates
 from bench.plug.sides import (
