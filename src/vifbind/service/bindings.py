@@ -296,7 +296,7 @@ def _report_for(
             f"host {request.host} has never sent a host report (is its agent running?); "
             "a bind request may carry one as host_report"
         )
-    report = hosts.report_of(row)
+    report = HostReport.model_validate(row.report)
     age = (now - row.received_at).total_seconds()
     if age > max_age:
         return report, (

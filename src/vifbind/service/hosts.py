@@ -13,30 +13,12 @@ from vifbind.errors import NotFound
 from vifbind.service.storage.database import WriteTx
 from vifbind.service.storage.tables import HostReportRow
 
-PARSED_REPORTS_KEPT = 4096
-_parsed: dict[str, tuple[dict[str, object], HostReport]] = {}
-
-
-def report_of(row: HostReportRow) -> HostReport:
-    """The stored report as a contract object. Every bind to a host reads its report, which
-    changes only when the host reports something new: the parsed form is kept per host and
-    reused while the stored document is equal to the one it was parsed from (comparing is
-    far cheaper than validating; contract objects are immutable)."""
-    cached = _parsed.get(row.host)
-    if cached is not None and cached[0] == row.report:
-        return cached[1]
-    if len(_parsed) >= PARSED_REPORTS_KEPT:
-        _parsed.clear()
-    report = HostReport.model_validate(row.report)
-    _parsed[row.host] = (row.report, report)
-    return report
-
 
 def to_view(row: HostReportRow, now: datetime) -> HostView:
     """The served form of a stored report."""
     return HostView(
         host=row.host,
-        report=report_of(row),
+        report=HostReport.model_validate(row.report),
         received_at=row.received_at,
         age_seconds=max(0.0, (now - row.received_at).total_seconds()),
         revision=row.revision,
