@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from vifbind.host.namespaces import socket_in
-from vifbind.host.setlink import LinkChange, LinkSetter
+from vifbind.host.rtnetlink import Requests
+from vifbind.host.setlink import LinkChange, set_link
 
 from guests import Namespace
 
@@ -30,17 +31,17 @@ def test_mark_rename_enslave_and_bring_up(netns: Callable[[str], Namespace]) -> 
     bridge = json.loads(ns.ip("-j", "link", "show", "vbs-br"))[0]["ifindex"]
     sock = socket_in(Path(f"/run/netns/{ns.name}"), socket.AF_NETLINK, socket.SOCK_RAW,
                      NETLINK_ROUTE)  # fmt: skip
-    setter = LinkSetter(sock)
+    requests = Requests(sock)
     try:
-        setter.set(index, LinkChange(ifalias="vifbind:test", mtu=1400, group=7))
-        setter.set(index, LinkChange(ifname="vbs-new"))
-        setter.set(index, LinkChange(master=bridge, up=True))
+        set_link(requests, index, LinkChange(ifalias="vifbind:test", mtu=1400, group=7))
+        set_link(requests, index, LinkChange(ifname="vbs-new"))
+        set_link(requests, index, LinkChange(master=bridge, up=True))
         with pytest.raises(OSError, match="exists") as refused:
-            setter.set(index, LinkChange(ifname="vbs-other"))
+            set_link(requests, index, LinkChange(ifname="vbs-other"))
         assert refused.value.errno == errno.EEXIST
-        setter.set(index, LinkChange(master=0))
+        set_link(requests, index, LinkChange(master=0))
     finally:
-        setter.close()
+        requests.close()
     [device] = json.loads(ns.ip("-d", "-j", "link", "show", "vbs-new"))
     assert device["ifalias"] == "vifbind:test" and device["mtu"] == 1400
     assert device["group"] == "7" or device["group"] == 7

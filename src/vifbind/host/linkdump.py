@@ -1,6 +1,7 @@
 """Every device of a namespace in one ``RTM_GETLINK`` dump, parsed for the few attributes vifbind
-compares: name, kind, alias (the ownership mark), MTU, up, master, and a VXLAN device's id and
-local address; and the VXLAN devices' flood entries in one bridge FDB dump.
+compares: name, kind, alias (the ownership mark), MTU, up, master, a veth's peer, and a VXLAN
+device's id and local address; and the VXLAN devices' flood entries in one bridge FDB dump.
+One device is read the same way, by name or index (``get_link``).
 
 pyroute2 decodes every attribute of every device (statistics, per-family data, …): about
 0.1 ms a device, so that reading a host of thousands of devices took longer than changing one.
@@ -14,22 +15,22 @@ from __future__ import annotations
 import errno
 import socket
 import struct
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from vifbind.errors import PlugError
 from vifbind.host.rtnetlink import (
-    ATTR,
     HEADER,
     IFF_UP,
     IFINFO,
     IFLA_EXT_MASK,
     IFLA_IFALIAS,
     IFLA_IFNAME,
+    IFLA_INFO_DATA,
+    IFLA_INFO_KIND,
+    IFLA_LINK,
     IFLA_LINKINFO,
     IFLA_MASTER,
     IFLA_MTU,
-    NLA_TYPE_MASK,
     NLM_F_DUMP,
     NLM_F_DUMP_INTR,
     NLM_F_REQUEST,
@@ -40,16 +41,17 @@ from vifbind.host.rtnetlink import (
     RTM_NEWLINK,
     RTM_NEWNEIGH,
     U32,
+    Requests,
     align,
     attr,
+    attrs,
     error_code,
     message,
+    text,
 )
 
 NDMSG = struct.Struct("=BxxxiHBB")  # family, index, state, flags, type
 
-IFLA_INFO_KIND = 1
-IFLA_INFO_DATA = 2
 IFLA_VXLAN_ID = 1
 IFLA_VXLAN_LOCAL = 4
 RTEXT_FILTER_SKIP_STATS = 1 << 3
@@ -74,16 +76,38 @@ class RawLink:
     master: int
     vni: int | None
     local: str | None
+    peer: int = 0
+    """A veth's peer (IFLA_LINK): its index in the peer's namespace."""
+
+
+def _request(index: int = 0, name: str | None = None) -> bytes:
+    body = IFINFO.pack(socket.AF_UNSPEC, 0, index, 0, 0)
+    body += attr(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS))
+    if name is not None:
+        body += attr(IFLA_IFNAME, name.encode() + b"\0")
+    return body
 
 
 def dump_links(sock: socket.socket) -> list[RawLink]:
     """Every device of the namespace ``sock`` (a ``NETLINK_ROUTE`` socket) belongs to."""
-    mask = attr(IFLA_EXT_MASK, U32.pack(RTEXT_FILTER_SKIP_STATS))
-    request = IFINFO.pack(socket.AF_UNSPEC, 0, 0, 0, 0) + mask
     links: list[RawLink] = []
-    for start, end, data in _dump(sock, RTM_GETLINK, RTM_NEWLINK, request, "link"):
+    for start, end, data in _dump(sock, RTM_GETLINK, RTM_NEWLINK, _request(), "link"):
         links.append(_link(data, start, end))
     return links
+
+
+def get_link(requests: Requests, *, name: str | None = None, index: int = 0) -> RawLink | None:
+    """The device called ``name`` or numbered ``index``; ``None`` when there is none."""
+    try:
+        answers = requests.call(RTM_GETLINK, _request(index, name))
+    except OSError as exc:
+        if exc.errno in (errno.ENODEV, errno.ENOENT):
+            return None
+        raise PlugError(f"device {name or index}: {exc.strerror}") from None
+    for kind, body in answers:
+        if kind == RTM_NEWLINK:
+            return _link(body, 0, len(body))
+    return None
 
 
 def dump_flood_peers(sock: socket.socket) -> dict[int, set[str]]:
@@ -93,7 +117,7 @@ def dump_flood_peers(sock: socket.socket) -> dict[int, set[str]]:
     for start, end, data in _dump(sock, RTM_GETNEIGH, RTM_NEWNEIGH, request, "FDB"):
         _, index, _, _, _ = NDMSG.unpack_from(data, start)
         mac = dst = None
-        for kind_of, value_start, value_end in _attrs(data, start + NDMSG.size, end):
+        for kind_of, value_start, value_end in attrs(data, start + NDMSG.size, end):
             if kind_of == NDA_LLADDR:
                 mac = data[value_start:value_end]
             elif kind_of == NDA_DST:
@@ -143,52 +167,40 @@ def _dump_once(
 def _link(data: bytes, start: int, end: int) -> RawLink:
     _, _, index, flags, _ = IFINFO.unpack_from(data, start)
     name = alias = kind = ""
-    mtu = master = 0
+    mtu = master = peer = 0
     vni: int | None = None
     local: str | None = None
-    for kind_of, value_start, value_end in _attrs(data, start + IFINFO.size, end):
+    for kind_of, value_start, value_end in attrs(data, start + IFINFO.size, end):
         if kind_of == IFLA_IFNAME:
-            name = _text(data, value_start, value_end)
+            name = text(data, value_start, value_end)
         elif kind_of == IFLA_MTU:
             (mtu,) = U32.unpack_from(data, value_start)
         elif kind_of == IFLA_MASTER:
             (master,) = U32.unpack_from(data, value_start)
         elif kind_of == IFLA_IFALIAS:
-            alias = _text(data, value_start, value_end)
+            alias = text(data, value_start, value_end)
         elif kind_of == IFLA_LINKINFO:
             kind, vni, local = _linkinfo(data, value_start, value_end)
-    return RawLink(name, index, kind, alias, mtu, bool(flags & IFF_UP), master, vni, local)
+        elif kind_of == IFLA_LINK:
+            (peer,) = U32.unpack_from(data, value_start)
+    up = bool(flags & IFF_UP)
+    return RawLink(name, index, kind, alias, mtu, up, master, vni, local, peer)
 
 
 def _linkinfo(data: bytes, start: int, end: int) -> tuple[str, int | None, str | None]:
     kind = ""
     info: tuple[int, int] | None = None
-    for kind_of, value_start, value_end in _attrs(data, start, end):
+    for kind_of, value_start, value_end in attrs(data, start, end):
         if kind_of == IFLA_INFO_KIND:
-            kind = _text(data, value_start, value_end)
+            kind = text(data, value_start, value_end)
         elif kind_of == IFLA_INFO_DATA:
             info = (value_start, value_end)
     vni: int | None = None
     local: str | None = None
     if kind == "vxlan" and info is not None:
-        for kind_of, value_start, value_end in _attrs(data, *info):
+        for kind_of, value_start, value_end in attrs(data, *info):
             if kind_of == IFLA_VXLAN_ID:
                 (vni,) = U32.unpack_from(data, value_start)
             elif kind_of == IFLA_VXLAN_LOCAL and value_end - value_start == 4:
                 local = socket.inet_ntoa(data[value_start:value_end])
     return kind, vni, local
-
-
-def _attrs(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
-    """(type, value start, value end) of each attribute between ``start`` and ``end``."""
-    offset = start
-    while offset + ATTR.size <= end:
-        length, kind = ATTR.unpack_from(data, offset)
-        if length < ATTR.size:
-            return
-        yield kind & NLA_TYPE_MASK, offset + ATTR.size, offset + length
-        offset += align(length)
-
-
-def _text(data: bytes, start: int, end: int) -> str:
-    return data[start:end].split(b"\0", 1)[0].decode(errors="replace")

@@ -78,3 +78,9 @@ def in_namespace(netns: Path | None, action: Callable[[], None]) -> None:
     worker.join()
     if failed:
         raise failed[0]
+
+
+def open_namespace(netns: Path) -> int:
+    """A file descriptor of ``netns`` (the caller closes it), for requests that name a
+    namespace by file (IFLA_NET_NS_FD)."""
+    return os.open(netns, os.O_RDONLY | os.O_CLOEXEC)

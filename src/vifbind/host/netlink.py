@@ -1,20 +1,26 @@
-"""Linux devices through netlink (pyroute2): create, open, inspect and delete them.
+"""Linux devices through netlink: create, open, inspect and delete them.
 
 One netlink socket per namespace, kept open; no ``ip`` process per operation. Every device is
 created down and unenslaved (isolated) and carries its ownership mark (IFLA_IFALIAS) from the
 start, so that a crash between steps leaves something reconcile can find and finish.
+
+The plug's hot path — veth pairs, marks, names, MTUs, states, masters — is rtnetlink requests
+built by hand (``veth``, ``setlink``, ``linkdump``), a guest's end of a veth through one raw
+socket into the guest's namespace per converge. pyroute2 serves the rarer requests (bridges,
+VXLAN and macvtap devices, flood entries, deletes).
 """
 
 from __future__ import annotations
 
 import fcntl
+import os
 import re
 import secrets
 import socket
 import struct
 import threading
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +30,12 @@ from pyroute2.netlink.exceptions import NetlinkError
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
 from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
-from vifbind.host.linkdump import dump_flood_peers, dump_links
-from vifbind.host.namespaces import socket_in
-from vifbind.host.setlink import LinkChange, LinkSetter
+from vifbind.host.linkdump import RawLink, dump_flood_peers, dump_links, get_link
+from vifbind.host.namespaces import open_namespace, socket_in
+from vifbind.host.rtnetlink import Requests
+from vifbind.host.setlink import LinkChange, set_link
 from vifbind.host.tuntap import TapMaker
+from vifbind.host.veth import VethPair, create_pair
 
 ENOENT = 2
 NETLINK_ROUTE = 0
@@ -90,8 +98,8 @@ class Netlink:
         return client
 
     @property
-    def _guests(self) -> dict[Path, Any]:
-        guests: dict[Path, Any] | None = getattr(self._local, "guests", None)
+    def _guests(self) -> dict[Path, Requests]:
+        guests: dict[Path, Requests] | None = getattr(self._local, "guests", None)
         if guests is None:
             guests = self._local.guests = {}
         return guests
@@ -109,23 +117,6 @@ class Netlink:
             sock.close()
         self._local = threading.local()
 
-    def release_guests(self) -> None:
-        """Close this thread's sockets into guest namespaces (a guest may go away between
-        operations)."""
-        for ipr in self._guests.values():
-            ipr.close()
-        self._guests.clear()
-
-    def _guest(self, guest: Path) -> Any:
-        if guest not in self._guests:
-            if not guest.exists():
-                raise PlugError(f"guest network namespace {guest.name} does not exist")
-            try:
-                self._guests[guest] = _route_socket(guest)
-            except OSError as exc:
-                raise PlugError(f"guest network namespace {guest.name}: {exc}") from None
-        return self._guests[guest]
-
     @property
     def _dump_socket(self) -> socket.socket:
         sock: socket.socket | None = getattr(self._local, "dump", None)
@@ -135,6 +126,25 @@ class Netlink:
             with self._lock:
                 self._clients.append(sock)
         return sock
+
+    def release_guests(self) -> None:
+        """Close this thread's sockets into guest namespaces (a guest may go away between
+        operations)."""
+        for guest in self._guests.values():
+            guest.close()
+        self._guests.clear()
+
+    def _guest(self, guest: Path) -> Requests:
+        """Requests into the guest's namespace, on a raw socket opened there once."""
+        if guest not in self._guests:
+            if not guest.exists():
+                raise PlugError(f"guest network namespace {guest.name} does not exist")
+            try:
+                sock = socket_in(guest, socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
+            except OSError as exc:
+                raise PlugError(f"guest network namespace {guest.name}: {exc}") from None
+            self._guests[guest] = Requests(sock)
+        return self._guests[guest]
 
     def flood_table(self) -> dict[int, set[str]]:
         """The flood entries' remote endpoints of every VXLAN device, by device index (one
@@ -220,20 +230,18 @@ class Netlink:
         return index
 
     def _set(self, what: str, index: int, change: LinkChange) -> None:
-        try:
-            self._setter.set(index, change)
-        except OSError as exc:
-            raise PlugError(f"{what}: {exc.strerror}") from None
+        _set_link(self._requests, what, index, change)
 
     @property
-    def _setter(self) -> LinkSetter:
-        setter: LinkSetter | None = getattr(self._local, "setter", None)
-        if setter is None:
+    def _requests(self) -> Requests:
+        """This thread's hand-built requests into the namespace."""
+        requests: Requests | None = getattr(self._local, "requests", None)
+        if requests is None:
             sock = socket_in(self.netns, socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_ROUTE)
-            setter = self._local.setter = LinkSetter(sock)
+            requests = self._local.requests = Requests(sock)
             with self._lock:
                 self._sockets.append(sock)
-        return setter
+        return requests
 
     @property
     def _names(self) -> socket.socket:
@@ -247,48 +255,75 @@ class Netlink:
     def create(self, spec: LinkSpec, netns_dir: Path) -> None:
         """Create ``spec``'s device, down, unenslaved, with its ownership mark.
 
-        The kernel applies IFLA_IFALIAS only to existing devices, so the device (and a peer in
-        the host's namespace) is created under a reserved ``vbnew…`` name, marked, and only then
-        renamed: a crash in between leaves a device that is recognisably vifbind's leftover,
-        never an unmarked device under the binding's name.
+        The kernel applies IFLA_IFALIAS only to existing devices, so the device is created
+        under a reserved ``vbnew…`` name (a veth's peer in the host's namespace too), marked
+        (a veth's both ends), and only then renamed: a crash in between leaves a device that is
+        recognisably vifbind's leftover, never an unmarked device under the binding's name.
         """
-        final = spec.name
-        working = replace(spec, name=_new_name())
-        peer_final = None
-        if working.peer is not None and working.peer.netns is None:
-            peer_final = working.peer.name
-            working = replace(working, peer=replace(working.peer, name=_new_name()))
-        peer_name = None
-        mark = LinkChange(ifalias=spec.owner)
-        if working.kind == "tap":
-            try:
-                self._taps.create(working.name)
-            except OSError as exc:
-                raise PlugError(f"create tap {final}: {exc.strerror or exc}") from None
-            mark = replace(mark, mtu=spec.mtu)  # the tun driver knows no MTU at creation
+        working = _new_name()
+        if spec.kind == "veth":
+            index = self._create_veth(spec, working, netns_dir)
         else:
-            attrs = self._attrs(working, netns_dir)
-            peer_name = attrs.get("peer", {}).get("ifname")
-            _nl(f"create {spec.kind} {final}", lambda: self._ipr.link("add", **attrs))
-        index = self._index(working.name)
-        self._set(f"mark {final}", index, mark)
-        if working.peer is not None and peer_name is not None:
-            self._mark_peer(working.peer, peer_name, spec.owner, netns_dir)
-        if peer_final is not None and peer_name is not None:
-            self._set(f"name {peer_final}", self._index(peer_name), LinkChange(ifname=peer_final))
-        self._set(f"name {final}", index, LinkChange(ifname=final))
+            index = self._create_single(spec, working)
+        self._set(f"name {spec.name}", index, LinkChange(ifname=spec.name))
+
+    def _create_single(self, spec: LinkSpec, working: str) -> int:
+        mark = LinkChange(ifalias=spec.owner)
+        if spec.kind == "tap":
+            try:
+                self._taps.create(working)
+            except OSError as exc:
+                raise PlugError(f"create tap {spec.name}: {exc.strerror or exc}") from None
+            mark = LinkChange(ifalias=spec.owner, mtu=spec.mtu)  # the tun driver knows no MTU
+        else:
+            attrs = self._attrs(spec, working)
+            _nl(f"create {spec.kind} {spec.name}", lambda: self._ipr.link("add", **attrs))
+        index = self._index(working)
+        self._set(f"mark {spec.name}", index, mark)
+        return index
+
+    def _create_veth(self, spec: LinkSpec, working: str, netns_dir: Path) -> int:
+        """Both ends in one request (the guest's end directly in the guest's namespace, with
+        its name, MAC and MTU), then both marked; the host end's index."""
+        peer = spec.peer
+        if peer is None:
+            raise PlugError(f"{spec.name}: a veth needs a peer")
+        mtu = peer.mtu or spec.mtu
+        if peer.netns is None:
+            inside = self._requests
+            self._create_pair(spec, VethPair(working, spec.mtu, _new_name(), mtu, peer.mac))
+        else:
+            path = netns_dir / peer.netns
+            inside = self._guest(path)
+            name = peer.name or _free_eth(inside)
+            fd = open_namespace(path)
+            try:
+                self._create_pair(spec, VethPair(working, spec.mtu, name, mtu, peer.mac, fd))
+            finally:
+                os.close(fd)
+        made = get_link(self._requests, name=working)
+        if made is None or not made.peer:
+            raise PlugError(f"create veth {spec.name}: the new pair vanished")
+        mark = LinkChange(ifalias=spec.owner)
+        self._set(f"mark {spec.name}", made.index, mark)
+        _set_link(inside, f"mark the peer of {spec.name}", made.peer, mark)
+        if peer.netns is None and peer.name:
+            self._set(f"name {peer.name}", made.peer, LinkChange(ifname=peer.name))
+        return made.index
+
+    def _create_pair(self, spec: LinkSpec, pair: VethPair) -> None:
+        try:
+            create_pair(self._requests, pair)
+        except OSError as exc:
+            raise PlugError(f"create veth {spec.name}: {exc.strerror}") from None
 
     def leftovers(self) -> list[str]:
         """Devices still under a reserved ``vbnew…`` name: left by an interrupted plug."""
         return [link.name for link in self.links() if link.name.startswith(NEW_DEVICE_PREFIX)]
 
-    def _attrs(self, spec: LinkSpec, netns_dir: Path) -> dict[str, Any]:
-        attrs: dict[str, Any] = {"ifname": spec.name, "mtu": spec.mtu, "kind": spec.kind}
-        if spec.kind == "veth":
-            if spec.peer is None:
-                raise PlugError(f"{spec.name}: a veth needs a peer")
-            attrs["peer"] = self._peer_attrs(spec.peer, spec, netns_dir)
-        elif spec.kind == "macvtap":
+    def _attrs(self, spec: LinkSpec, name: str) -> dict[str, Any]:
+        attrs: dict[str, Any] = {"ifname": name, "mtu": spec.mtu, "kind": spec.kind}
+        if spec.kind == "macvtap":
             attrs |= {
                 "link": self._index(str(spec.parent)),
                 "macvtap_mode": spec.mode,
@@ -303,44 +338,17 @@ class Netlink:
             }
         return attrs
 
-    def _mark_peer(self, peer: Peer, name: str, owner: str, netns_dir: Path) -> None:
-        if peer.netns is None:
-            index = self._index(name)
-            _nl(f"mark {name}", lambda: self._ipr.link("set", index=index, ifalias=owner))
-            return
-        ipr = self._guest(netns_dir / peer.netns)
-        found = ipr.link_lookup(ifname=name)
-        if not found:
-            raise PlugError(f"guest end {name} vanished from {peer.netns}")
-        _nl(f"mark {name}", lambda: ipr.link("set", index=found[0], ifalias=owner))
-
-    def _peer_attrs(self, peer: Peer, spec: LinkSpec, netns_dir: Path) -> dict[str, Any]:
-        attrs: dict[str, Any] = {"mtu": peer.mtu or spec.mtu}
-        if peer.mac is not None:
-            attrs["address"] = peer.mac
-        if peer.netns is None:
-            attrs["ifname"] = peer.name
-            return attrs
-        guest = netns_dir / peer.netns
-        attrs["net_ns_fd"] = str(guest)
-        attrs["ifname"] = peer.name or self.free_eth(guest)
-        return attrs
-
-    def free_eth(self, guest: Path) -> str:
-        """The guest's first unused ``ethN`` name."""
-        used = {
-            int(m.group(1))
-            for msg in self._guest(guest).get_links()
-            if (m := _ETH.fullmatch(msg.get("IFLA_IFNAME") or ""))
-        }
-        return f"eth{next(n for n in range(len(used) + 1) if n not in used)}"
-
     def open(self, spec: LinkSpec, netns_dir: Path) -> None:
         """Give ``spec``'s device (and its peer) its MTU, enslave it to its master (if any)
         and bring it up. Also what sets a drifted device right in place."""
-        index = self._index(spec.name)
         if spec.peer is not None:
-            self._open_peer(spec, spec.peer, netns_dir)
+            found = get_link(self._requests, name=spec.name)
+            if found is None:
+                raise PlugError(f"device {spec.name} does not exist")
+            self._open_peer(spec, spec.peer, found, netns_dir)
+            index = found.index
+        else:
+            index = self._index(spec.name)
         master = self._index(spec.master) if spec.master is not None else 0
         # One request: the kernel sets the MTU and the master before it brings the device up.
         self._set(
@@ -349,22 +357,25 @@ class Netlink:
             LinkChange(mtu=spec.mtu, master=master, up=True),
         )
 
-    def _open_peer(self, spec: LinkSpec, peer: Peer, netns_dir: Path) -> None:
-        mtu = peer.mtu or spec.mtu
+    def _open_peer(self, spec: LinkSpec, peer: Peer, end: RawLink, netns_dir: Path) -> None:
+        """The MTU and up state of the peer of ``end`` (``spec``'s device as it is now)."""
+        change = LinkChange(mtu=peer.mtu or spec.mtu, up=True)
         if peer.netns is None:
             name = str(peer.name)
             if peer.tx_checksum_off:
                 disable_tx_checksum(self.netns, name)
-            _set_mtu_and_up(self._ipr, self._index(name), mtu, name)
+            self._set(f"set {name} up", self._index(name), change)
             return
         guest = netns_dir / peer.netns
-        ipr = self._guest(guest)
-        for msg in ipr.get_links():
-            if msg.get("IFLA_IFALIAS") != spec.owner:
-                continue
-            if peer.tx_checksum_off:
-                disable_tx_checksum(guest, msg.get("IFLA_IFNAME"))
-            _set_mtu_and_up(ipr, msg["index"], mtu, f"guest end of {spec.name}")
+        inside = self._guest(guest)
+        # The peer's index is the guest's; the mark tells it is this veth's end, not a device
+        # that took the index after the end moved away.
+        found = get_link(inside, index=end.peer) if end.peer else None
+        if found is None or found.alias != spec.owner:
+            raise PlugError(f"the guest end of {spec.name} is not in {peer.netns}")
+        if peer.tx_checksum_off:
+            disable_tx_checksum(guest, found.name)
+        _set_link(inside, f"set the guest end of {spec.name} up", found.index, change)
 
     def delete(self, name: str) -> None:
         """Delete the device ``name``; nothing happens when it is already gone."""
@@ -393,7 +404,7 @@ class Netlink:
             if index is None:
                 continue
             try:
-                self._setter.set(index, LinkChange(group=group))
+                set_link(self._requests, index, LinkChange(group=group))
                 moved += 1
             except OSError as exc:
                 if exc.errno not in (ENOENT, ENODEV):
@@ -423,13 +434,17 @@ class Netlink:
         )
 
 
-def _set_mtu_and_up(ipr: Any, index: int, mtu: int, what: str) -> None:
-    _nl(f"set mtu of {what}", lambda: ipr.link("set", index=index, mtu=mtu))
-    _set_up(ipr, index, what)
+def _set_link(requests: Requests, what: str, index: int, change: LinkChange) -> None:
+    try:
+        set_link(requests, index, change)
+    except OSError as exc:
+        raise PlugError(f"{what}: {exc.strerror}") from None
 
 
-def _set_up(ipr: Any, index: int, what: str) -> None:
-    _nl(f"set {what} up", lambda: ipr.link("set", index=index, state="up"))
+def _free_eth(guest: Requests) -> str:
+    """The first unused ``ethN`` name of the guest's namespace."""
+    used = {int(m.group(1)) for link in dump_links(guest.sock) if (m := _ETH.fullmatch(link.name))}
+    return f"eth{next(n for n in range(len(used) + 1) if n not in used)}"
 
 
 def _route_socket(netns: Path | None) -> Any:

@@ -4,13 +4,10 @@ tens of microseconds, where pyroute2 spends about half a millisecond per request
 
 from __future__ import annotations
 
-import itertools
-import os
 import socket
 from dataclasses import dataclass
 
 from vifbind.host.rtnetlink import (
-    HEADER,
     IFF_UP,
     IFINFO,
     IFLA_GROUP,
@@ -18,15 +15,10 @@ from vifbind.host.rtnetlink import (
     IFLA_IFNAME,
     IFLA_MASTER,
     IFLA_MTU,
-    NLM_F_ACK,
-    NLM_F_REQUEST,
-    NLMSG_ERROR,
     RTM_SETLINK,
     U32,
-    align,
+    Requests,
     attr,
-    error_code,
-    message,
 )
 
 
@@ -43,8 +35,8 @@ class LinkChange:
     up: bool = False
 
 
-def encode(index: int, change: LinkChange, sequence: int) -> bytes:
-    """The RTM_SETLINK message (with an acknowledgement asked for) making ``change``."""
+def encode(index: int, change: LinkChange) -> bytes:
+    """The body of the RTM_SETLINK request making ``change`` to device ``index``."""
     attrs = b""
     if change.ifname is not None:
         attrs += attr(IFLA_IFNAME, change.ifname.encode() + b"\0")
@@ -55,42 +47,10 @@ def encode(index: int, change: LinkChange, sequence: int) -> bytes:
         if value is not None:
             attrs += attr(kind, U32.pack(value))
     flags = IFF_UP if change.up else 0
-    body = IFINFO.pack(socket.AF_UNSPEC, 0, index, flags, flags) + attrs
-    return message(RTM_SETLINK, NLM_F_REQUEST | NLM_F_ACK, sequence, body)
+    return IFINFO.pack(socket.AF_UNSPEC, 0, index, flags, flags) + attrs
 
 
-def error_of(answer: bytes, sequence: int) -> int | None:
-    """The errno of the kernel's acknowledgement of ``sequence`` (0: done); ``None`` when
-    ``answer`` is not that acknowledgement."""
-    offset = 0
-    while offset + HEADER.size <= len(answer):
-        length, kind, _, seq, _ = HEADER.unpack_from(answer, offset)
-        if kind == NLMSG_ERROR and seq == sequence:
-            return error_code(answer, offset)
-        offset += max(align(length), HEADER.size)
-    return None
-
-
-class LinkSetter:
-    """Sends RTM_SETLINK requests on one rtnetlink socket (of the namespace it was made in)."""
-
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._sequence = itertools.count(1)
-
-    def set(self, index: int, change: LinkChange) -> None:
-        """Apply ``change`` to device ``index``; ``OSError`` with the kernel's errno if it
-        refuses."""
-        sequence = next(self._sequence)
-        self._sock.send(encode(index, change, sequence))
-        while True:
-            error = error_of(self._sock.recv(65536), sequence)
-            if error is None:
-                continue
-            if error:
-                raise OSError(error, os.strerror(error))
-            return
-
-    def close(self) -> None:
-        """Close the socket."""
-        self._sock.close()
+def set_link(requests: Requests, index: int, change: LinkChange) -> None:
+    """Apply ``change`` to device ``index`` of the namespace of ``requests``' socket;
+    ``OSError`` with the kernel's errno if it refuses."""
+    requests.call(RTM_SETLINK, encode(index, change))
