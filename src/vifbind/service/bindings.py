@@ -205,21 +205,24 @@ def set_plugged_many(
     """Record several of a host's plugged reports in one transaction; a report refused (its
     binding decided again, or gone) is answered as refused and the others are recorded."""
     outcomes = []
-    for report in reports:
-        try:
-            # Every refusal is raised before set_plugged writes anything.
-            set_plugged(tx, decider, report.port_id, host, report)
-        except (Conflict, NotFound) as exc:
-            outcomes.append(
-                PluggedOutcome(
-                    port_id=report.port_id,
-                    recorded=False,
-                    error=str(exc),
-                    error_type=type(exc).__name__,
+    # One flush at commit for the whole batch: the reads of each report (its port, its
+    # binding) would otherwise first flush every write of the reports before it, one by one.
+    with tx.session.no_autoflush:
+        for report in reports:
+            try:
+                # Every refusal is raised before set_plugged writes anything.
+                set_plugged(tx, decider, report.port_id, host, report)
+            except (Conflict, NotFound) as exc:
+                outcomes.append(
+                    PluggedOutcome(
+                        port_id=report.port_id,
+                        recorded=False,
+                        error=str(exc),
+                        error_type=type(exc).__name__,
+                    )
                 )
-            )
-        else:
-            outcomes.append(PluggedOutcome(port_id=report.port_id, recorded=True))
+            else:
+                outcomes.append(PluggedOutcome(port_id=report.port_id, recorded=True))
     return outcomes
 
 
