@@ -32,7 +32,7 @@ from vifbind.negotiate import negotiate
 from vifbind.service import hosts, networks, ports
 from vifbind.service.revisions import check_revision
 from vifbind.service.storage.database import WriteTx
-from vifbind.service.storage.tables import BindingRow, EventRow
+from vifbind.service.storage.tables import BindingRow, EventRow, PortRow
 
 
 @dataclass(frozen=True)
@@ -165,12 +165,20 @@ def remove_all_of_port(tx: WriteTx, port_id: str) -> list[Binding]:
 
 
 def set_plugged(
-    tx: WriteTx, decider: Decider, port_id: str, host: str, report: PluggedReport
+    tx: WriteTx,
+    decider: Decider,
+    port_id: str,
+    host: str,
+    report: PluggedReport,
+    *,
+    locked: bool = False,
 ) -> Binding:
     """Record what the host did with the binding's current decision. For the active binding of
     a backend whose network signals plugged itself, the host's "plugged" is not enough (the
-    network has not claimed the port yet); only its failures are recorded."""
-    ports.get_row(tx.session, port_id, lock=True)
+    network has not claimed the port yet); only its failures are recorded. ``locked``: the
+    caller holds the port's lock already."""
+    if not locked:
+        ports.get_row(tx.session, port_id, lock=True)
     row = get_row(tx.session, port_id, host)
     if report.revision < row.decided_revision:
         raise Conflict(
@@ -205,13 +213,32 @@ def set_plugged_many(
     """Record several of a host's plugged reports in one transaction; a report refused (its
     binding decided again, or gone) is answered as refused and the others are recorded."""
     outcomes = []
-    # One flush at commit for the whole batch: the reads of each report (its port, its
-    # binding) would otherwise first flush every write of the reports before it, one by one.
+    wanted = sorted({report.port_id for report in reports})
+    # The batch's ports locked in one statement (in one order, as every batch locks them) and
+    # their bindings read in one: each report then finds its binding in the session rather
+    # than querying twice. The rows are held here: the session keeps them only weakly.
+    locked = set(
+        tx.session.execute(
+            select(PortRow.id).where(PortRow.id.in_(wanted)).order_by(PortRow.id).with_for_update()
+        ).scalars()
+    )
+    _held = (
+        tx.session.execute(
+            select(BindingRow).where(BindingRow.host == host, BindingRow.port_id.in_(wanted))
+        )
+        .scalars()
+        .all()
+    )
+    # One flush at commit for the whole batch: the reads of each report would otherwise first
+    # flush every write of the reports before it, one by one.
     with tx.session.no_autoflush:
         for report in reports:
             try:
-                # Every refusal is raised before set_plugged writes anything.
-                set_plugged(tx, decider, report.port_id, host, report)
+                # Every refusal is raised before set_plugged writes anything; a port missing
+                # from the lock is looked up (and refused) as a single report would be.
+                set_plugged(
+                    tx, decider, report.port_id, host, report, locked=report.port_id in locked
+                )
             except (Conflict, NotFound) as exc:
                 outcomes.append(
                     PluggedOutcome(
