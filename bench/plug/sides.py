@@ -97,16 +97,28 @@ def wait_until_gone(view: HostView, names: list[str], timeout: float = 600) -> f
 
 
 SETTLE_SECONDS = 10.0
+QUIET_SECONDS = 1.0
 
 
 def settle(view: HostView, names: list[str], side: str) -> None:
     """Between two runs nothing of ``names`` may be left on the host. A removal that the kernel
     or vswitchd finishes a moment after the side returned (seen on a loaded machine) is waited
-    for, outside every timing, up to ``SETTLE_SECONDS``; what stays is the side's failure."""
+    for, outside every timing, up to ``SETTLE_SECONDS``; what stays is the side's failure. The
+    host must also stay clean for ``QUIET_SECONDS``: the agent, released after the
+    ``Host.apply`` side, first acts on the watch answer it got while held (the run's first
+    binding, since unbound) and undoes it a moment later."""
     deadline = time.monotonic() + SETTLE_SECONDS
-    while view.left(names):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{side}: {view.left(names)} of its ports still on the host")
+    clean_since: float | None = None
+    while True:
+        now = time.monotonic()
+        if not view.left(names):
+            clean_since = now if clean_since is None else clean_since
+            if now - clean_since >= QUIET_SECONDS:
+                return
+        else:
+            clean_since = None
+            if now > deadline:
+                raise RuntimeError(f"{side}: {view.left(names)} of its ports still on the host")
         time.sleep(0.1)
 
 
