@@ -1,6 +1,6 @@
 """A veth pair in one hand-built RTM_NEWLINK request: both ends named, with their MTUs, the
 peer's MAC address and the peer's namespace (a guest's, by file descriptor) given at creation,
-both ends down. pyroute2 builds the same request in about a millisecond of Python."""
+both ends down."""
 
 from __future__ import annotations
 
