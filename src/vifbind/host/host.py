@@ -125,18 +125,15 @@ class Host:
         return reconcile.plan(accepted, inventory, peers, refused=refused).drift() + leftovers
 
     def unplug(self, port_id: str) -> PortResult:
-        """Remove everything vifbind created for ``port_id``; succeed when it is already gone.
-
-        Only this port's chain is read from the ruleset (by name), never the other ports'.
-        """
+        """Remove everything vifbind created for ``port_id``; succeed when it is already gone."""
         return self.unplug_many([port_id])[0]
 
     def unplug_many(self, port_ids: Sequence[str]) -> list[PortResult]:
         """Remove everything vifbind created for ``port_ids`` at once; a port already gone is
         unplugged too.
 
-        One look at the host (one link dump, one OVSDB read, one listing of vifbind's chains —
-        a single port's chain is read by name alone), one OVSDB transaction for every port, and
+        One look at the host (one link dump, one OVSDB read, one listing of the chains), one
+        OVSDB transaction for every port, and
         the devices deleted while ovs-vswitchd removes the ports. When the removal fails, every
         port of the batch is reported failed (the next reconcile finishes what is left).
         """
@@ -160,9 +157,6 @@ class Host:
         return [PortResult(port_id=p, outcome="unplugged", changed=p in changed) for p in port_ids]
 
     def _chains_of(self, port_ids: Sequence[str]) -> dict[str, ChainState]:
-        if len(port_ids) == 1:
-            chain = self._nft.chain(port_ids[0])
-            return {port_ids[0]: chain} if chain is not None else {}
         wanted = set(port_ids)
         return {p: c for p, c in self._nft.chains().items() if p in wanted}
 
