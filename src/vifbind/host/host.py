@@ -21,7 +21,7 @@ from vifbind.host.facts import host_report
 from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory, take_inventory
 from vifbind.host.layout import NETWORK_OWNER_PREFIX, NEW_DEVICE_PREFIX, OWNER_PREFIX, LinkSpec
-from vifbind.host.netlink import Netlink
+from vifbind.host.netlink import LinkState, Netlink
 from vifbind.host.ovsdb import Ovsdb
 from vifbind.host.protections.nftables import ChainState, Nftables
 from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
@@ -206,9 +206,11 @@ class Host:
         accepted, refused = self._vet(desired, inventory)
         plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
         removed = self._remove_ports(list(plan.orphan_ports), inventory)
-        for network_id in plan.orphan_networks:
-            self._remove_network(network_id)
-            removed.append(f"network {network_id}")
+        if plan.orphan_networks:
+            links = self._netlink.links()
+            for network_id in plan.orphan_networks:
+                self._remove_network(network_id, links)
+                removed.append(f"network {network_id}")
         replugged = [p.vetted.port_id for p in plan.ports if p.action == "replug"]
         self._remove_ports(replugged, inventory)
         failed: dict[str, str] = {}
@@ -381,22 +383,26 @@ class Host:
         chains = [inventory.chains[p] for p in port_ids if p in inventory.chains]
         self._nft.remove(chains)
         touched |= {c.port_id for c in chains}
-        for bridge in networks:
-            self._remove_network_if_unused(bridge)
+        if networks:
+            self._remove_unused_networks(networks, self._netlink.links())
         return [p for p in port_ids if p in touched]
 
-    def _remove_network_if_unused(self, bridge: str) -> None:
-        links = self._netlink.links()
-        mark = next((link.alias for link in links if link.name == bridge), None)
-        if mark is None:
-            return
-        users = [link for link in links if link.master == bridge and link.alias != mark]
-        if not users:
-            self._remove_network(mark.removeprefix(NETWORK_OWNER_PREFIX))
+    def _remove_unused_networks(self, bridges: Collection[str], links: list[LinkState]) -> None:
+        """Remove the networks of ``bridges`` that no device uses any more (``links``: the
+        host's devices now, one dump for every bridge)."""
+        marks = {link.name: link.alias for link in links if link.name in bridges}
+        used = {
+            link.master
+            for link in links
+            if link.master in marks and link.alias != marks[link.master]
+        }
+        for bridge, mark in marks.items():
+            if bridge not in used:
+                self._remove_network(mark.removeprefix(NETWORK_OWNER_PREFIX), links)
 
-    def _remove_network(self, network_id: str) -> None:
+    def _remove_network(self, network_id: str, links: list[LinkState]) -> None:
         mark = NETWORK_OWNER_PREFIX + network_id
-        owned = [link for link in self._netlink.links() if link.alias == mark]
+        owned = [link for link in links if link.alias == mark]
         for link in sorted(owned, key=lambda s: s.kind == "bridge"):
             self._netlink.delete(link.name)
 
