@@ -13,6 +13,7 @@ never unplugged for the service's sake — and the agent retries with a growing 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -52,8 +53,10 @@ class AgentSettings:
 
 
 def content(binding: Binding) -> str:
-    """What the host acts on in a binding, as a comparable string."""
-    return json.dumps(binding.host_content(), sort_keys=True)
+    """What the host acts on in a binding, as a comparable digest (the agent keeps one per
+    port: the content itself would be a kilobyte each)."""
+    text = json.dumps(binding.host_content(), sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 @dataclass
