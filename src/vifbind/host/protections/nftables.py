@@ -45,6 +45,10 @@ from vifbind.host.protections.rules import (
 TABLE = "vifbind"
 SG_MARK = 0x10000000
 """Packet mark bit of frames bound for a port whose security groups the host enforces."""
+PORTS_PER_BATCH = 200
+"""Ports changed by one ``nft`` batch. nft takes longer for each rule it adds to a large
+ruleset (some 10 ms per port with 4,000 chains): a change of every port at once (a new rule
+layout) would outlast any sensible timeout in one batch."""
 _LEGACY_COMMENT = re.compile(r'comment "vifbind dev=(\S+) sum=\S+ sg=([01])"')
 
 Family = Literal["bridge", "netdev"]
@@ -153,15 +157,15 @@ class Nftables:
         filters: Sequence[tuple[PortFilter, FilterPoint]],
         existing: Mapping[str, ChainState] | None = None,
     ) -> None:
-        """Install (or replace) the chains of ``filters`` in one atomic batch. ``existing``:
-        the port chains there are now, by port, when the caller has read them (else they are
-        read here)."""
+        """Install (or replace) the chains of ``filters``: each port's change is atomic (its
+        old chain goes in the batch that adds the new one), with ``PORTS_PER_BATCH`` ports to a
+        batch. ``existing``: the port chains there are now, by port, when the caller has read
+        them (else they are read here)."""
         if not filters:
             return
         if existing is None:
             existing = self.chains()
-        replaced = [existing[f.port_id] for f, _ in filters if f.port_id in existing]
-        commands: list[dict[str, Any]] = _removal(replaced)
+        commands: list[dict[str, Any]] = []
         if any(point.family == "bridge" for _, point in filters):
             commands += _bridge_base()
         if any(point.family == "netdev" for _, point in filters):
@@ -179,14 +183,18 @@ class Nftables:
                 ],
             )
             commands += _security_group_base()
-        for port, point in filters:
-            commands += _port_commands(port, point)
-        self._apply(commands)
+        for start in range(0, len(filters), PORTS_PER_BATCH):
+            for port, point in filters[start : start + PORTS_PER_BATCH]:
+                old = existing.get(port.port_id)
+                commands += _removal([old]) if old is not None else []
+                commands += _port_commands(port, point)
+            self._apply(commands)
+            commands = []
 
     def remove(self, chains: Sequence[ChainState]) -> None:
-        """Remove ``chains`` (and their map and set elements) in one batch."""
-        if chains:
-            self._apply(_removal(chains))
+        """Remove ``chains`` (and their map and set elements), ``PORTS_PER_BATCH`` to a batch."""
+        for start in range(0, len(chains), PORTS_PER_BATCH):
+            self._apply(_removal(chains[start : start + PORTS_PER_BATCH]))
 
     def _apply(self, commands: list[dict[str, Any]]) -> None:
         try:
