@@ -188,6 +188,7 @@ class Agent:
                     del self.desired[binding.port_id]
                     gone.append(binding.port_id)
                 continue
+            binding = held(binding)
             self.desired[binding.port_id] = binding
             if known is None or content(known) != content(binding):
                 changed[binding.port_id] = binding
@@ -321,5 +322,11 @@ def _summary(report: HostReport) -> str:
 
 def desired_from(bindings: Iterable[Binding]) -> dict[str, Binding]:
     """The bindings a host must hold, by port: those bound to it, active or not (a migration's
-    destination is plugged ahead of its activation)."""
-    return {b.port_id: b for b in bindings if b.status == "bound"}
+    destination is plugged ahead of its activation), as the agent keeps them."""
+    return {b.port_id: held(b) for b in bindings if b.status == "bound"}
+
+
+def held(binding: Binding) -> Binding:
+    """A binding as the agent keeps it: without its decisions, the service's reasoning, which the
+    host never reads (with every backend's reason, they are most of a binding's memory)."""
+    return binding.model_copy(update={"decisions": []}) if binding.decisions else binding
