@@ -86,6 +86,21 @@ def hotspots(
     ]
 
 
+def main_thread(collapsed: Path) -> Path:
+    """The samples of the process's main thread alone (its stacks start at the script's
+    ``<module>``), written next to ``collapsed``: with waits sampled, the other threads'
+    idle waits would say nothing about where the process's own time went."""
+    kept = [line for line in collapsed.read_text().splitlines() if line.startswith("<module> (")]
+    path = collapsed.with_name(f"{collapsed.stem}-main{collapsed.suffix}")
+    path.write_text("\n".join(kept) + "\n")
+    return path
+
+
+def seconds(collapsed: Path) -> float:
+    """The time the samples of ``collapsed`` cover, at ``RATE``."""
+    return samples(collapsed) / RATE
+
+
 def _stacks(collapsed: Path) -> Iterator[tuple[list[str], int]]:
     for line in collapsed.read_text().splitlines():
         stack, _, n = line.rpartition(" ")

@@ -24,7 +24,7 @@ from bench.common.compute import HOST, Compute, compute_host
 from bench.common.environment import program_version
 from bench.common.figures import MIN_REPETITIONS, Figure, add
 from bench.common.process import usage
-from bench.common.profile import sampled, summary
+from bench.common.profile import main_thread, sampled, seconds, summary
 from bench.common.report import Report, Row, Target
 from bench.reconcile import drift
 from bench.reconcile.footprint import footprint
@@ -36,6 +36,14 @@ TARGET_SECONDS = 5.0
 TARGET_RSS_MB = 60.0
 SHARE = 0.05  # of the ports drifted, and as many again orphaned
 CONVERGE_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Profiling:
+    """Where an extra restart's py-spy samples go, and whether waits are sampled too."""
+
+    directory: Path
+    waits: bool
 
 
 @dataclass(frozen=True)
@@ -58,8 +66,8 @@ def main(
     profile: Annotated[
         Path | None,
         typer.Option(
-            help="Also sample the agent with py-spy during one extra, unrecorded restart; "
-            "collapsed stacks go to this directory."
+            help="Also sample the agent with py-spy during two extra, unrecorded restarts (on "
+            "the GIL, then with waits); collapsed stacks go to this directory."
         ),
     ] = None,
 ) -> None:
@@ -108,7 +116,7 @@ def _figures() -> list[Figure]:
 
 
 def measure(options: Options, mix: Mix, report: Report) -> None:
-    """Make the host once, then restart the agent ``repetitions`` times (plus one profiled)."""
+    """Make the host once, then restart the agent ``repetitions`` times (plus two profiled)."""
     row = Row(labels={"side": "vifbind agent"}, figures=_figures())
     with compute_host(
         ovn=False,
@@ -123,12 +131,13 @@ def measure(options: Options, mix: Mix, report: Report) -> None:
             f"setup (not timed): {options.ports:,} ports bound through the service and plugged "
             f"by the agent's first reconcile in {time.perf_counter() - started:.0f} s"
         )
-        extra = 1 if options.profile is not None else 0
-        for repetition in range(options.repetitions + extra):
-            profiling = options.profile if repetition == options.repetitions else None
-            measured = restart_once(compute, mix, plugged, repetition, profiling, report)
-            if profiling is None:
-                add(row.figures, measured)
+        for repetition in range(options.repetitions):
+            add(row.figures, restart_once(compute, mix, plugged, repetition, None, report))
+        if options.profile is not None:
+            for extra, waits in enumerate((False, True)):
+                profiling = Profiling(options.profile, waits)
+                repetition = options.repetitions + extra
+                restart_once(compute, mix, plugged, repetition, profiling, report)
     report.rows.append(row)
 
 
@@ -137,7 +146,7 @@ def restart_once(
     mix: Mix,
     plugged: Plugged,
     repetition: int,
-    profile: Path | None,
+    profile: Profiling | None,
     report: Report,
 ) -> dict[str, float]:
     """Orphans and drift made while the agent is down, then one restart until converged."""
@@ -158,11 +167,11 @@ def restart_once(
     plugged.agent = compute.start_agent()
     pid = plugged.agent.pid
     if profile is not None:
-        profile.mkdir(parents=True, exist_ok=True)
-        stacks = profile / "reconcile-agent.txt"
-        with sampled(pid, stacks):
+        profile.directory.mkdir(parents=True, exist_ok=True)
+        stacks = profile.directory / f"reconcile-agent{'-waits' if profile.waits else ''}.txt"
+        with sampled(pid, stacks, waits=profile.waits):
             converged = plugged.agent.wait_reconciled(CONVERGE_TIMEOUT)
-        _profile_note(stacks, report)
+        _profile_note(stacks, profile.waits, report)
     else:
         converged = plugged.agent.wait_reconciled(CONVERGE_TIMEOUT)
     used = usage(pid)
@@ -181,11 +190,20 @@ def restart_once(
     }
 
 
-def _profile_note(stacks: Path, report: Report) -> None:
-    report.notes.append(
-        f"py-spy on the agent during one extra, unrecorded restart ({stacks.name}), samples "
-        "while it held the GIL, " + summary(stacks, skip=("<module>", "(cli/", "run (", "step ("))
-    )
+def _profile_note(stacks: Path, waits: bool, report: Report) -> None:
+    skip = ("<module>", "(cli/", "run (", "step (")
+    if waits:
+        main = main_thread(stacks)
+        report.notes.append(
+            f"py-spy on the agent during another unrecorded restart ({stacks.name}), every "
+            f"sample of its main thread, waits included ({seconds(main):.1f} s from start to "
+            "converged), " + summary(main, skip=skip)
+        )
+    else:
+        report.notes.append(
+            f"py-spy on the agent during one extra, unrecorded restart ({stacks.name}), "
+            "samples while it held the GIL, " + summary(stacks, skip=skip)
+        )
 
 
 def judge(report: Report, options: Options) -> None:

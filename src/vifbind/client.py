@@ -353,12 +353,14 @@ class Client:
 
     # -- plumbing -------------------------------------------------------------------------
 
+    # Answers are validated from their bytes: no intermediate dicts, which for a host's
+    # thousands of bindings weigh more than the models made of them.
     def _call(self, model: type[M], method: str, path: str, **options: Any) -> M:
-        return model.model_validate(self._request(method, path, **options).json())
+        return model.model_validate_json(self._request(method, path, **options).content)
 
     def _call_list(self, model: type[M], method: str, path: str, **options: Any) -> list[M]:
         adapter = TypeAdapter(list[model])  # type: ignore[valid-type]
-        result: list[M] = adapter.validate_python(self._request(method, path, **options).json())
+        result: list[M] = adapter.validate_json(self._request(method, path, **options).content)
         return result
 
     def _request(

@@ -42,7 +42,7 @@ def test_bindings_reach_the_host_and_guests_talk(
     hv = ovs_host(make_host)
     g1, g2 = netns("g1"), netns("g2")
     api = service.client()
-    with agent_of(hv, service):
+    with agent_of(hv, service) as agent:
         wait_for(lambda: bool(api.list_hosts()), what="the agent's report")
         report = api.get_host("hv").report
         assert report.ovs is not None and report.ovs.datapath_type == "netdev"
@@ -55,6 +55,10 @@ def test_bindings_reach_the_host_and_guests_talk(
             assert binding.vif is not None and binding.vif.model_dump()["details"]["hybrid"]
         for port_id in (p1, p2):
             assert api.wait_plugged(port_id, "hv", timeout=20).plugged
+        # The agent keeps what the host acts on, not the service's reasoning.
+        assert api.get_binding(p1, "hv").decisions
+        assert set(agent.desired) == {p1, p2}
+        assert all(b.decisions == [] for b in agent.desired.values())
         g1.addr("192.0.2.1/24")
         g2.addr("192.0.2.2/24")
         assert g1.eventually_pings("192.0.2.2")

@@ -1,4 +1,4 @@
-"""A host reads its nftables chains (two ``nft`` processes) only when it has to: plugging ports
+"""A host reads its nftables chains (an ``nft`` process) only when it has to: plugging ports
 without protections skips the read once it knows vifbind holds no chain; a protected port, a
 host with chains, and every reconcile read them. Real OVS and nftables; the reads are counted
 around the real method."""

@@ -38,8 +38,9 @@ def test_check_reports_drift_and_orphans_then_reconcile_converges(plugged):
     dev1 = devname(ports[1])
     hv.ns.ip("link", "set", dev1, "nomaster")
     hv.ns.exec("nft", "delete", "element", "bridge", "vifbind", "guest_out", f'{{ "{dev1}" }}')
-    hv.ns.exec("nft", "flush", "chain", "bridge", "vifbind", f"o-{ports[1]}")
-    hv.ns.exec("nft", "delete", "chain", "bridge", "vifbind", f"o-{ports[1]}")
+    chain = hv.host.inventory().chains[ports[1]].name
+    hv.ns.exec("nft", "flush", "chain", "bridge", "vifbind", chain)
+    hv.ns.exec("nft", "delete", "chain", "bridge", "vifbind", chain)
     zombie = str(uuid.uuid4())
     hv.ns.ip("link", "add", "tapzombie", "type", "veth", "peer", "name", "tapzombie1")
     hv.ns.ip("link", "set", "tapzombie", "alias", f"vifbind:{zombie}")

@@ -13,6 +13,7 @@ never unplugged for the service's sake — and the agent retries with a growing 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import threading
@@ -52,8 +53,10 @@ class AgentSettings:
 
 
 def content(binding: Binding) -> str:
-    """What the host acts on in a binding, as a comparable string."""
-    return json.dumps(binding.host_content(), sort_keys=True)
+    """What the host acts on in a binding, as a comparable digest (the agent keeps one per
+    port: the content itself would be a kilobyte each)."""
+    text = json.dumps(binding.host_content(), sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 @dataclass
@@ -185,6 +188,7 @@ class Agent:
                     del self.desired[binding.port_id]
                     gone.append(binding.port_id)
                 continue
+            binding = held(binding)
             self.desired[binding.port_id] = binding
             if known is None or content(known) != content(binding):
                 changed[binding.port_id] = binding
@@ -318,5 +322,11 @@ def _summary(report: HostReport) -> str:
 
 def desired_from(bindings: Iterable[Binding]) -> dict[str, Binding]:
     """The bindings a host must hold, by port: those bound to it, active or not (a migration's
-    destination is plugged ahead of its activation)."""
-    return {b.port_id: b for b in bindings if b.status == "bound"}
+    destination is plugged ahead of its activation), as the agent keeps them."""
+    return {b.port_id: held(b) for b in bindings if b.status == "bound"}
+
+
+def held(binding: Binding) -> Binding:
+    """A binding as the agent keeps it: without its decisions, the service's reasoning, which the
+    host never reads (with every backend's reason, they are most of a binding's memory)."""
+    return binding.model_copy(update={"decisions": []}) if binding.decisions else binding

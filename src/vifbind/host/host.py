@@ -21,7 +21,7 @@ from vifbind.host.facts import host_report
 from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory, take_inventory
 from vifbind.host.layout import NETWORK_OWNER_PREFIX, NEW_DEVICE_PREFIX, OWNER_PREFIX, LinkSpec
-from vifbind.host.netlink import Netlink
+from vifbind.host.netlink import LinkState, Netlink
 from vifbind.host.ovsdb import Ovsdb
 from vifbind.host.protections.nftables import ChainState, Nftables
 from vifbind.host.reconcile import Drift, NetworkPlan, Plan, PortPlan
@@ -125,18 +125,15 @@ class Host:
         return reconcile.plan(accepted, inventory, peers, refused=refused).drift() + leftovers
 
     def unplug(self, port_id: str) -> PortResult:
-        """Remove everything vifbind created for ``port_id``; succeed when it is already gone.
-
-        Only this port's chain is read from the ruleset (by name), never the other ports'.
-        """
+        """Remove everything vifbind created for ``port_id``; succeed when it is already gone."""
         return self.unplug_many([port_id])[0]
 
     def unplug_many(self, port_ids: Sequence[str]) -> list[PortResult]:
         """Remove everything vifbind created for ``port_ids`` at once; a port already gone is
         unplugged too.
 
-        One look at the host (one link dump, one OVSDB read, one listing of vifbind's chains —
-        a single port's chain is read by name alone), one OVSDB transaction for every port, and
+        One look at the host (one link dump, one OVSDB read, one listing of the chains), one
+        OVSDB transaction for every port, and
         the devices deleted while ovs-vswitchd removes the ports. When the removal fails, every
         port of the batch is reported failed (the next reconcile finishes what is left).
         """
@@ -160,9 +157,6 @@ class Host:
         return [PortResult(port_id=p, outcome="unplugged", changed=p in changed) for p in port_ids]
 
     def _chains_of(self, port_ids: Sequence[str]) -> dict[str, ChainState]:
-        if len(port_ids) == 1:
-            chain = self._nft.chain(port_ids[0])
-            return {port_ids[0]: chain} if chain is not None else {}
         wanted = set(port_ids)
         return {p: c for p, c in self._nft.chains().items() if p in wanted}
 
@@ -212,9 +206,11 @@ class Host:
         accepted, refused = self._vet(desired, inventory)
         plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
         removed = self._remove_ports(list(plan.orphan_ports), inventory)
-        for network_id in plan.orphan_networks:
-            self._remove_network(network_id)
-            removed.append(f"network {network_id}")
+        if plan.orphan_networks:
+            links = self._netlink.links()
+            for network_id in plan.orphan_networks:
+                self._remove_network(network_id, links)
+                removed.append(f"network {network_id}")
         replugged = [p.vetted.port_id for p in plan.ports if p.action == "replug"]
         self._remove_ports(replugged, inventory)
         failed: dict[str, str] = {}
@@ -387,22 +383,26 @@ class Host:
         chains = [inventory.chains[p] for p in port_ids if p in inventory.chains]
         self._nft.remove(chains)
         touched |= {c.port_id for c in chains}
-        for bridge in networks:
-            self._remove_network_if_unused(bridge)
+        if networks:
+            self._remove_unused_networks(networks, self._netlink.links())
         return [p for p in port_ids if p in touched]
 
-    def _remove_network_if_unused(self, bridge: str) -> None:
-        links = self._netlink.links()
-        mark = next((link.alias for link in links if link.name == bridge), None)
-        if mark is None:
-            return
-        users = [link for link in links if link.master == bridge and link.alias != mark]
-        if not users:
-            self._remove_network(mark.removeprefix(NETWORK_OWNER_PREFIX))
+    def _remove_unused_networks(self, bridges: Collection[str], links: list[LinkState]) -> None:
+        """Remove the networks of ``bridges`` that no device uses any more (``links``: the
+        host's devices now, one dump for every bridge)."""
+        marks = {link.name: link.alias for link in links if link.name in bridges}
+        used = {
+            link.master
+            for link in links
+            if link.master in marks and link.alias != marks[link.master]
+        }
+        for bridge, mark in marks.items():
+            if bridge not in used:
+                self._remove_network(mark.removeprefix(NETWORK_OWNER_PREFIX), links)
 
-    def _remove_network(self, network_id: str) -> None:
+    def _remove_network(self, network_id: str, links: list[LinkState]) -> None:
         mark = NETWORK_OWNER_PREFIX + network_id
-        owned = [link for link in self._netlink.links() if link.alias == mark]
+        owned = [link for link in links if link.alias == mark]
         for link in sorted(owned, key=lambda s: s.kind == "bridge"):
             self._netlink.delete(link.name)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from vifbind.host.layout import NETWORK_OWNER_PREFIX, OWNER_PREFIX
 from vifbind.host.netlink import LinkState, Netlink
@@ -22,12 +23,28 @@ class Inventory:
 
     def port_links(self, port_id: str) -> list[LinkState]:
         """Devices marked for ``port_id``."""
-        mark = OWNER_PREFIX + port_id
-        return [link for link in self.links.values() if link.alias == mark]
+        return self._links_by_mark.get(OWNER_PREFIX + port_id, [])
 
     def port_interfaces(self, port_id: str) -> list[OvsInterface]:
         """OVS interfaces marked for ``port_id``."""
-        return [iface for iface in self.ovs.values() if iface.owner == port_id]
+        return self._interfaces_by_owner.get(port_id, [])
+
+    # Indexes built on first use: a reconcile asks for every port's devices, and scanning
+    # thousands of devices per port would make it quadratic.
+    @cached_property
+    def _links_by_mark(self) -> dict[str, list[LinkState]]:
+        index: dict[str, list[LinkState]] = {}
+        for link in self.links.values():
+            index.setdefault(link.alias, []).append(link)
+        return index
+
+    @cached_property
+    def _interfaces_by_owner(self) -> dict[str, list[OvsInterface]]:
+        index: dict[str, list[OvsInterface]] = {}
+        for iface in self.ovs.values():
+            if iface.owner:
+                index.setdefault(iface.owner, []).append(iface)
+        return index
 
     def owned_ports(self) -> set[str]:
         """Every port that has something marked on this host."""

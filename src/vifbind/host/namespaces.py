@@ -20,6 +20,10 @@ CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+RUN_TIMEOUT = 60.0
+"""Seconds a host tool may take: a hung ``nft`` fails its ports instead of stopping the agent."""
+
+
 def run_in(netns: Path | None, argv: list[str], stdin: str | None = None) -> str:
     """Run ``argv`` inside ``netns`` (None: here); return stdout, raise ``OSError`` on failure.
 
@@ -27,9 +31,12 @@ def run_in(netns: Path | None, argv: list[str], stdin: str | None = None) -> str
     changes namespace.
     """
     command = argv if netns is None else ["nsenter", f"--net={netns}", "--", *argv]
-    done = subprocess.run(  # noqa: S603 - fixed argv, never a shell
-        command, input=stdin, capture_output=True, text=True, check=False, timeout=60
-    )
+    try:
+        done = subprocess.run(  # noqa: S603 - fixed argv, never a shell
+            command, input=stdin, capture_output=True, text=True, check=False, timeout=RUN_TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        raise OSError(f"{argv[0]} did not finish within {RUN_TIMEOUT:g} s") from None
     if done.returncode != 0:
         message = (done.stderr or done.stdout).strip().splitlines()
         raise OSError(f"{argv[0]} failed: {' / '.join(message[-3:]) or done.returncode}")

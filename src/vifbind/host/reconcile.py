@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from vifbind.host.guard import Vetted
 from vifbind.host.inventory import Inventory
 from vifbind.host.layout import LinkSpec, NetworkLayout
+from vifbind.host.protections.nftables import LEGACY
 
 PortAction = Literal["keep", "plug", "replug", "repair"]
 """``plug``: nothing there yet; ``replug``: a device is missing or of the wrong kind, so the port
@@ -203,6 +204,8 @@ def rules_drift(vetted: Vetted, inventory: Inventory) -> list[str]:
         return [] if chain is None else ["rules present, none wanted"]
     if chain is None:
         return ["rule chain missing"]
+    if chain.digest == LEGACY:
+        return ["rules in the layout of an older vifbind"]
     if chain.device != wanted.device:
         return [f"rules guard {chain.device}, should guard {wanted.device}"]
     if chain.digest != wanted.digest() or chain.security_groups != wanted.security_groups:
