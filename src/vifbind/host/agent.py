@@ -181,14 +181,14 @@ class Agent:
         batch), and redo the ports of networks whose tunnel peers moved."""
         changed: dict[str, Binding] = {}
         gone: list[str] = []
-        for binding in answer.bindings:
-            known = self.desired.get(binding.port_id)
-            if binding.status != "bound":
+        for received in answer.bindings:
+            known = self.desired.get(received.port_id)
+            if received.status != "bound":
                 if known is not None:
-                    del self.desired[binding.port_id]
-                    gone.append(binding.port_id)
+                    del self.desired[received.port_id]
+                    gone.append(received.port_id)
                 continue
-            binding = held(binding)
+            binding = held(received)
             self.desired[binding.port_id] = binding
             if known is None or content(known) != content(binding):
                 changed[binding.port_id] = binding
