@@ -25,22 +25,31 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from vifbind.errors import InvalidInput
-from vifbind.service.storage.tables import CounterRow
+from vifbind.service.storage.tables import COUNTERS, CounterRow
 
 NOTIFY_CHANNEL = "vifbind_events"
 MIGRATIONS = Path(__file__).parent / "migrations"
 NEXT_REVISION = (
-    update(CounterRow)
-    .where(CounterRow.name == "revision")
-    .values(value=CounterRow.value + 1)
-    .returning(CounterRow.value)
+    update(COUNTERS)
+    .where(COUNTERS.c.name == "revision")
+    .values(value=COUNTERS.c.value + 1)
+    .returning(COUNTERS.c.value)
 )
-"""Built once: the statement every write transaction starts with. No counter row is ever held
-by a session, so there is nothing in memory for the ORM to bring in step after it."""
+"""Built once: the statement every write transaction starts with."""
+NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("revision")))
 
 
 def utcnow() -> datetime:
@@ -56,6 +65,12 @@ class WriteTx:
     revision: int
     now: datetime
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def connection(self) -> Connection:
+        """The transaction's connection, for Core statements: the session's pending ORM
+        changes are written first, so that the statements see them."""
+        self.session.flush()
+        return self.session.connection()
 
 
 class Database:
@@ -87,16 +102,12 @@ class Database:
     def write(self) -> Iterator[WriteTx]:
         """A write transaction holding the next global revision; commits on success."""
         with self._writers, self._sessions() as session:
-            session.connection(execution_options={"vifbind_write": True})
-            revision = session.execute(
-                NEXT_REVISION, execution_options={"synchronize_session": False}
-            ).scalar_one()
+            connection = session.connection(execution_options={"vifbind_write": True})
+            revision = connection.execute(NEXT_REVISION).scalar_one()
             tx = WriteTx(session=session, revision=revision, now=utcnow())
             yield tx
             if self.dialect == "postgresql":
-                session.execute(
-                    text("SELECT pg_notify(:c, :r)"), {"c": NOTIFY_CHANNEL, "r": str(revision)}
-                )
+                connection.execute(NOTIFY, {"revision": str(revision)})
             session.commit()
         for hook in tx.after_commit:
             hook()
