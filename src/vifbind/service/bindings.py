@@ -32,7 +32,7 @@ from vifbind.negotiate import negotiate
 from vifbind.service import hosts, networks, ports
 from vifbind.service.revisions import check_revision
 from vifbind.service.storage import binding_rows
-from vifbind.service.storage.binding_rows import BindingRecord
+from vifbind.service.storage.binding_rows import BindingRecord, BindingState
 from vifbind.service.storage.database import WriteTx
 
 
@@ -54,18 +54,19 @@ def bind(
     connection = tx.connection()
     port = ports.read(connection, port_id, lock=True)
     network = networks.read(connection, port.network_id)
-    others = binding_rows.of_port(connection, port_id)
-    existing = next((r for r in others if r.host == request.host), None)
+    others = binding_rows.states_of_port(connection, port_id)
+    on_host = next((r for r in others if r.host == request.host), None)
     if if_match is not None:
-        if existing is None:
+        if on_host is None:
             raise Conflict(
                 f"port {port_id} has no binding on host {request.host} to match If-Match",
                 field="If-Match",
             )
-        check_revision(if_match, existing.revision, f"binding of port {port_id} on {request.host}")
+        check_revision(if_match, on_host.revision, f"binding of port {port_id} on {request.host}")
     report, unusable = _report_for(connection, tx.now, request, decider.report_max_age)
     decided = decide(decider, network, port, request.host, report.model, unusable, request.profile)
-    if existing is not None:
+    if on_host is not None:
+        existing = _get_record(connection, port_id, request.host)
         stored = _store(tx, existing, decided, report.stored, active=existing.active, kind="bound")
         return stored, False
     active = _claim_active(tx, others)
@@ -315,7 +316,7 @@ def _get_record(connection: Connection, port_id: str, host: str) -> BindingRecor
     return record
 
 
-def _claim_active(tx: WriteTx, others: list[BindingRecord]) -> bool:
+def _claim_active(tx: WriteTx, others: list[BindingState]) -> bool:
     """Whether a new binding of a port becomes active, given the port's ``others``: yes, unless
     another binding is active and bound (live migration: the new one waits for ``activate``).
     An active binding that failed does not hold the port; it is deactivated here, before the
@@ -324,7 +325,8 @@ def _claim_active(tx: WriteTx, others: list[BindingRecord]) -> bool:
         if other.active:
             if other.status == "bound":
                 return False
-            _set(tx, other, {"active": False}, kind="deactivated")
+            record = _get_record(tx.connection(), other.port_id, other.host)
+            _set(tx, record, {"active": False}, kind="deactivated")
     return True
 
 

@@ -17,6 +17,20 @@ from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from vifbind.contract import Binding
 from vifbind.service.storage.tables import BINDINGS, EVENTS
 
+_STATE_COLUMNS = (
+    "port_id",
+    "host",
+    "network_id",
+    "status",
+    "active",
+    "backend",
+    "plugged",
+    "revision",
+    "decided_revision",
+)
+_STATES_OF_PORT = select(*(BINDINGS.c[name] for name in _STATE_COLUMNS)).where(
+    BINDINGS.c.port_id == bindparam("port_id")
+)
 _OF_PORT = select(BINDINGS).where(BINDINGS.c.port_id == bindparam("port_id"))
 _ONE = _OF_PORT.where(BINDINGS.c.host == bindparam("host"))
 _INSERT = insert(BINDINGS)
@@ -40,8 +54,9 @@ _BOUND_BY = (
 
 
 @dataclass(frozen=True)
-class BindingRecord:
-    """One stored binding: the binding as served (``doc``) and the columns kept beside it."""
+class BindingState:
+    """One stored binding's columns, without its JSON documents (read for every binding of a
+    port, where only one or none of them is needed whole)."""
 
     port_id: str
     host: str
@@ -53,6 +68,12 @@ class BindingRecord:
     revision: int
     decided_revision: int
     """Revision of the last decision; plugged reports about older decisions are refused."""
+
+
+@dataclass(frozen=True)
+class BindingRecord(BindingState):
+    """One stored binding: the binding as served (``doc``) and the columns kept beside it."""
+
     report: dict[str, Any] | None
     """The host report (JSON form) the decision was made from."""
     doc: dict[str, Any]
@@ -60,6 +81,12 @@ class BindingRecord:
     def binding(self) -> Binding:
         """The served form."""
         return Binding.model_validate(self.doc)
+
+
+def states_of_port(connection: Connection, port_id: str) -> list[BindingState]:
+    """The columns of every stored binding of a port, without the JSON documents."""
+    rows = connection.execute(_STATES_OF_PORT, {"port_id": port_id})
+    return [BindingState(**r._mapping) for r in rows]
 
 
 def of_port(connection: Connection, port_id: str) -> list[BindingRecord]:

@@ -59,18 +59,20 @@ def utcnow() -> datetime:
 
 @dataclass
 class WriteTx:
-    """One write transaction: its session, the revision it writes, and hooks run after commit."""
+    """One write transaction: its session (and the session's connection), the revision it
+    writes, and hooks run after commit."""
 
     session: Session
     revision: int
     now: datetime
+    _connection: Connection
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def connection(self) -> Connection:
         """The transaction's connection, for Core statements: the session's pending ORM
         changes are written first, so that the statements see them."""
         self.session.flush()
-        return self.session.connection()
+        return self._connection
 
 
 class Database:
@@ -104,7 +106,7 @@ class Database:
         with self._writers, self._sessions() as session:
             connection = session.connection(execution_options={"vifbind_write": True})
             revision = connection.execute(NEXT_REVISION).scalar_one()
-            tx = WriteTx(session=session, revision=revision, now=utcnow())
+            tx = WriteTx(session, revision, utcnow(), connection)
             yield tx
             if self.dialect == "postgresql":
                 connection.execute(NOTIFY, {"revision": str(revision)})
