@@ -26,6 +26,7 @@ from vifbind.contract.vifs import field_path
 from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_status
 from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
 from vifbind.service.bindings import Decider
+from vifbind.service.http_protocol import HeadLimitedHttpTools
 from vifbind.service.notifier import Notifier, PostgresListener
 from vifbind.service.ovn import OvnNorthbound
 from vifbind.service.ovn_sync import UpWatcher
@@ -50,9 +51,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 """Every error answer has the same body, documented on every route."""
-MAX_HEAD_BYTES = 64 * 1024
-"""Request line and headers together; uvicorn's httptools parser would buffer any size, so the
-service runs on h11, which refuses a longer head with 400."""
 
 
 def enabled_backends(settings: ServiceSettings) -> list[str]:
@@ -137,15 +135,10 @@ def create_app(state: ServiceState) -> FastAPI:
 
 
 def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
-    """How uvicorn serves the app: on h11 with the request head bounded by ``MAX_HEAD_BYTES``."""
+    """How uvicorn serves the app: on httptools with the request head bounded
+    (``HeadLimitedHttpTools``)."""
     return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        http="h11",
-        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        app, host=host, port=port, log_level="warning", lifespan="on", http=HeadLimitedHttpTools
     )
 
 
