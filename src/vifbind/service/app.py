@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -104,6 +105,7 @@ def create_app(state: ServiceState) -> FastAPI:
         if state.nb is not None:
             state.up_watcher = UpWatcher(state.nb, state.db, notifier.publish)
             await asyncio.to_thread(state.up_watcher.start)
+        _freeze_startup_objects()
         try:
             yield
         finally:
@@ -132,6 +134,15 @@ def create_app(state: ServiceState) -> FastAPI:
     app.add_middleware(_Timing, state=state)
     app.add_middleware(_BodyLimit)
     return app
+
+
+def _freeze_startup_objects() -> None:
+    """Exempt what exists once the service has started (modules, models, schemas, the
+    engine) from the cyclic garbage collector: otherwise each full collection walks all of it,
+    a 200-250 ms pause of every request every few thousand requests, about 50 µs of CPU a
+    request on average."""
+    gc.collect()
+    gc.freeze()
 
 
 def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
