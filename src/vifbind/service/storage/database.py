@@ -60,20 +60,34 @@ def utcnow() -> datetime:
 
 @dataclass
 class WriteTx:
-    """One write transaction: its session (and the session's connection), the revision it
-    writes, and hooks run after commit."""
+    """One write transaction: its connection, the revision it writes, hooks run after commit,
+    and an ORM session in the same transaction, made when first used (a bind uses none: Core
+    statements only)."""
 
-    session: Session
     revision: int
     now: datetime
     _connection: Connection
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """An ORM session joined to this transaction (it never commits it itself)."""
+        if self._session is None:
+            self._session = Session(bind=self._connection, expire_on_commit=False)
+        return self._session
 
     def connection(self) -> Connection:
         """The transaction's connection, for Core statements: the session's pending ORM
         changes are written first, so that the statements see them."""
-        self.session.flush()
+        if self._session is not None:
+            self._session.flush()
         return self._connection
+
+    def close(self) -> None:
+        """Release the session, if one was made."""
+        if self._session is not None:
+            self._session.close()
 
 
 class Database:
@@ -106,14 +120,18 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[WriteTx]:
         """A write transaction holding the next global revision; commits on success."""
-        with self._writers, self._sessions() as session:
-            connection = session.connection(execution_options={"vifbind_write": True})
+        with self._writers, self.engine.connect() as connection:
+            connection.execution_options(vifbind_write=True)
             revision = connection.execute(NEXT_REVISION).scalar_one()
-            tx = WriteTx(session, revision, utcnow(), connection)
-            yield tx
-            if self.dialect == "postgresql":
-                connection.execute(NOTIFY, {"revision": str(revision)})
-            session.commit()
+            tx = WriteTx(revision, utcnow(), connection)
+            try:
+                yield tx
+                tx.connection()  # the session's last changes
+                if self.dialect == "postgresql":
+                    connection.execute(NOTIFY, {"revision": str(revision)})
+                connection.commit()
+            finally:
+                tx.close()
         for hook in tx.after_commit:
             hook()
 
