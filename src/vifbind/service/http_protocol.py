@@ -1,13 +1,14 @@
 """The HTTP/1.1 protocol the service is served with: uvicorn's httptools protocol with the
 request head bounded.
 
-httptools parses in C, h11 in Python: on h11 a binding decision took 1.6 ms of the service's
-CPU, on httptools 1.4 ms (bench.service, 32 clients). But httptools buffers a header of any
-size until its line ends (300 MiB sent on one connection raised the process's memory by
-370 MiB), so the bytes received while a request's head is incomplete are counted here, and
-past ``MAX_HEAD_BYTES`` the request is answered 400 and the connection closed before the
-parser sees them. A request pipelined behind another starts uncounted within the read that
-holds its start, so its head may pass the limit by at most one read of the transport.
+httptools parses in C, h11 in Python: on h11 the HTTP layer was a measurable share of a
+binding decision's CPU (BENCHMARKS.md, "Service: what limits it"). But httptools buffers a
+header of any size until its line ends (300 MiB sent on one connection raised the process's
+memory by 370 MiB), so the bytes received while a request's head is incomplete are counted
+here, and past ``MAX_HEAD_BYTES`` the request is answered 400 and the connection closed
+before the parser sees them. A request pipelined behind another starts uncounted within the
+read that holds its start, so its head may pass the limit by at most one read of the
+transport.
 """
 
 from __future__ import annotations
