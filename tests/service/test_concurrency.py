@@ -96,3 +96,18 @@ def test_parallel_binds_on_two_replicas(
     assert set(statuses) <= {200, 201}, statuses
     check_bindings(api, port_ids)
     check_bindings(Client(replicas[1].url, token), port_ids)
+
+
+def test_parallel_binds_of_one_port(service: RunningService) -> None:
+    """200 binds and activations of one port, 32 at a time: a row per host, one active, and
+    every change an event of its own revision."""
+    api = service.client()
+    port_id = prepare(api)[0]
+    statuses = hammer([service.url], service.admin_token, [port_id])
+    assert set(statuses) <= {200, 201}, statuses
+    bindings = api.list_bindings(port_id)
+    assert sorted(b.host for b in bindings) == sorted(HOSTS)
+    assert sum(b.active for b in bindings) == 1, bindings
+    events = [e for e in api.events().events if e.port_id == port_id]
+    assert len(events) >= REQUESTS
+    assert len({(e.revision, e.host) for e in events}) == len(events)

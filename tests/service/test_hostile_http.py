@@ -132,6 +132,27 @@ def test_malformed_json_is_4xx(served: tuple[ServeProcess, str], body: bytes) ->
     assert "error" in refused.json()
 
 
+def test_a_head_split_over_reads_and_pipelined_requests_are_served(
+    served: tuple[ServeProcess, str],
+) -> None:
+    """The head limit counts only the head: a head sent byte by byte, and requests pipelined
+    behind one another on one connection, are each answered."""
+    process, _ = served
+    request = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    port = int(process.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for byte in request:
+            connection.sendall(bytes([byte]))
+        connection.sendall(request * 3)
+        answers = b""
+        while answers.count(b"HTTP/1.1 200 ") < 4:
+            received = connection.recv(65536)
+            assert received, answers
+            answers += received
+    assert answers.count(b"HTTP/1.1 ") == 4
+
+
 def test_the_service_is_unharmed(served: tuple[ServeProcess, str]) -> None:
     process, token = served
     assert httpx.get(f"{process.url}/healthz", timeout=10).status_code == 200

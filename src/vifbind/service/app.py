@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -26,6 +27,7 @@ from vifbind.contract.vifs import field_path
 from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_status
 from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
 from vifbind.service.bindings import Decider
+from vifbind.service.http_protocol import HeadLimitedHttpTools
 from vifbind.service.notifier import Notifier, PostgresListener
 from vifbind.service.ovn import OvnNorthbound
 from vifbind.service.ovn_sync import UpWatcher
@@ -50,9 +52,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 """Every error answer has the same body, documented on every route."""
-MAX_HEAD_BYTES = 64 * 1024
-"""Request line and headers together; uvicorn's httptools parser would buffer any size, so the
-service runs on h11, which refuses a longer head with 400."""
 
 
 def enabled_backends(settings: ServiceSettings) -> list[str]:
@@ -106,6 +105,7 @@ def create_app(state: ServiceState) -> FastAPI:
         if state.nb is not None:
             state.up_watcher = UpWatcher(state.nb, state.db, notifier.publish)
             await asyncio.to_thread(state.up_watcher.start)
+        _freeze_startup_objects()
         try:
             yield
         finally:
@@ -136,16 +136,20 @@ def create_app(state: ServiceState) -> FastAPI:
     return app
 
 
+def _freeze_startup_objects() -> None:
+    """Exempt what exists once the service has started (modules, models, schemas, the
+    engine) from the cyclic garbage collector: otherwise each full collection walks all of it,
+    a 200-250 ms pause of every request every few thousand requests, about 50 µs of CPU a
+    request on average."""
+    gc.collect()
+    gc.freeze()
+
+
 def server_config(app: FastAPI, host: str, port: int) -> uvicorn.Config:
-    """How uvicorn serves the app: on h11 with the request head bounded by ``MAX_HEAD_BYTES``."""
+    """How uvicorn serves the app: on httptools with the request head bounded
+    (``HeadLimitedHttpTools``)."""
     return uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        http="h11",
-        h11_max_incomplete_event_size=MAX_HEAD_BYTES,
+        app, host=host, port=port, log_level="warning", lifespan="on", http=HeadLimitedHttpTools
     )
 
 

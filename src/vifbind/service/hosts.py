@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from vifbind.contract import HostReport
 from vifbind.contract.api import HostView
 from vifbind.errors import NotFound
 from vifbind.service.storage.database import WriteTx
-from vifbind.service.storage.tables import HostReportRow
+from vifbind.service.storage.tables import HOST_REPORTS, HostReportRow
+
+_REPORT = select(HOST_REPORTS.c.report, HOST_REPORTS.c.received_at).where(
+    HOST_REPORTS.c.host == bindparam("host")
+)
 
 
 def to_view(row: HostReportRow, now: datetime) -> HostView:
@@ -45,9 +50,11 @@ def get(session: Session, host: str, now: datetime) -> HostView:
     return to_view(row, now)
 
 
-def find(session: Session, host: str) -> HostReportRow | None:
-    """A host's stored report row, if it ever reported."""
-    return session.get(HostReportRow, host)
+def find(connection: Connection, host: str) -> tuple[dict[str, Any], datetime] | None:
+    """A host's stored report (its JSON form) and when it was received, if it ever reported;
+    read with a Core statement (no ORM object)."""
+    row = connection.execute(_REPORT, {"host": host}).first()
+    return None if row is None else (row.report, row.received_at)
 
 
 def list_all(session: Session, now: datetime) -> list[HostView]:

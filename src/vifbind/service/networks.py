@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from vifbind.contract import Network
@@ -12,7 +12,11 @@ from vifbind.contract.api import NetworkCreate, NetworkUpdate, NetworkView
 from vifbind.errors import Conflict, NotFound
 from vifbind.service.revisions import check_revision
 from vifbind.service.storage.database import WriteTx
-from vifbind.service.storage.tables import NetworkRow, PortRow
+from vifbind.service.storage.tables import NETWORKS, NetworkRow, PortRow
+
+_READ = select(NETWORKS.c.id, NETWORKS.c.name, NETWORKS.c.mtu, NETWORKS.c.segments).where(
+    NETWORKS.c.id == bindparam("network_id")
+)
 
 
 def to_contract(row: NetworkRow) -> Network:
@@ -20,6 +24,15 @@ def to_contract(row: NetworkRow) -> Network:
     return Network.model_validate(
         {"id": row.id, "name": row.name, "mtu": row.mtu, "segments": row.segments}
     )
+
+
+def read(connection: Connection, network_id: str) -> Network:
+    """The contract form of a stored network, read with a Core statement (no ORM object), or
+    ``NotFound``."""
+    row = connection.execute(_READ, {"network_id": network_id}).first()
+    if row is None:
+        raise _missing(network_id)
+    return Network.model_validate(row._asdict())
 
 
 def to_view(row: NetworkRow) -> NetworkView:
@@ -32,8 +45,12 @@ def get_row(session: Session, network_id: str, *, lock: bool = False) -> Network
     query = select(NetworkRow).where(NetworkRow.id == network_id)
     row = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"network {network_id} does not exist", field="network_id")
+        raise _missing(network_id)
     return row
+
+
+def _missing(network_id: str) -> NotFound:
+    return NotFound(f"network {network_id} does not exist", field="network_id")
 
 
 def create(tx: WriteTx, request: NetworkCreate) -> NetworkView:

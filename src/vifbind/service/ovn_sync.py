@@ -15,29 +15,21 @@ import queue
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import select
-
 from vifbind.service import bindings, networks, ports
 from vifbind.service.ovn import OvnNorthbound
+from vifbind.service.storage import binding_rows
 from vifbind.service.storage.database import Database, WriteTx
-from vifbind.service.storage.tables import BindingRow
 
 log = logging.getLogger(__name__)
 
 
 def sync_port(tx: WriteTx, nb: OvnNorthbound, port_id: str) -> None:
     """Write the port's logical switch port when one of its bindings is bound by ``ovn``."""
-    rows = tx.session.execute(
-        select(BindingRow).where(
-            BindingRow.port_id == port_id,
-            BindingRow.backend == "ovn",
-            BindingRow.status == "bound",
-        )
-    ).scalars()
-    if next(iter(rows), None) is None:
+    connection = tx.connection()
+    if not binding_rows.has_bound(connection, port_id, "ovn"):
         return
-    port = ports.to_contract(ports.get_row(tx.session, port_id))
-    network = networks.to_contract(networks.get_row(tx.session, port.network_id))
+    port = ports.read(connection, port_id)
+    network = networks.read(connection, port.network_id)
     nb.ensure_port(network, port)
 
 
@@ -78,7 +70,8 @@ class UpWatcher:
 
     def _apply(self, port_id: str, up: bool) -> None:
         with self._db.read() as session:
-            if bindings.network_signal_target(session, port_id, "ovn", up) is None:
+            target = bindings.network_signal_target(session.connection(), port_id, "ovn", up)
+            if target is None:
                 return  # nothing to change: no revision spent
         with self._db.write() as tx:
             if bindings.record_network_signal(tx, port_id, "ovn", up):

@@ -7,8 +7,8 @@ import uuid
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy import delete as sql_delete
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vifbind.contract import Port
@@ -18,14 +18,26 @@ from vifbind.errors import Conflict, InvalidInput, NotFound
 from vifbind.service import networks
 from vifbind.service.revisions import check_revision
 from vifbind.service.storage.database import WriteTx
-from vifbind.service.storage.tables import PortAddressRow, PortRow
+from vifbind.service.storage.tables import PORTS, PortAddressRow, PortRow
 
 MAC_ATTEMPTS = 16
-
-
-def to_contract(row: PortRow) -> Port:
-    """The contract form of a stored port (what negotiation reads)."""
-    return Port.model_validate(_fields(row))
+CONTRACT_FIELDS = (
+    "id",
+    "network_id",
+    "mac",
+    "fixed_ips",
+    "vnic_type",
+    "port_security",
+    "allowed_address_pairs",
+    "security_groups",
+    "device_id",
+)
+"""The columns of ``ports`` that make the contract's ``Port``."""
+_READ = select(*(PORTS.c[name] for name in CONTRACT_FIELDS)).where(
+    PORTS.c.id == bindparam("port_id")
+)
+_READ_LOCKED = _READ.with_for_update()
+_LOCK = select(PORTS.c.id).where(PORTS.c.id == bindparam("port_id")).with_for_update()
 
 
 def to_view(row: PortRow) -> PortView:
@@ -34,17 +46,7 @@ def to_view(row: PortRow) -> PortView:
 
 
 def _fields(row: PortRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "network_id": row.network_id,
-        "mac": row.mac,
-        "fixed_ips": row.fixed_ips,
-        "vnic_type": row.vnic_type,
-        "port_security": row.port_security,
-        "allowed_address_pairs": row.allowed_address_pairs,
-        "security_groups": row.security_groups,
-        "device_id": row.device_id,
-    }
+    return {name: getattr(row, name) for name in CONTRACT_FIELDS}
 
 
 def get_row(session: Session, port_id: str, *, lock: bool = False) -> PortRow:
@@ -53,8 +55,28 @@ def get_row(session: Session, port_id: str, *, lock: bool = False) -> PortRow:
     query = select(PortRow).where(PortRow.id == port_id)
     row = session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"port {port_id} does not exist", field="port_id")
+        raise _missing(port_id)
     return row
+
+
+def read(connection: Connection, port_id: str, *, lock: bool = False) -> Port:
+    """The contract form of a stored port, read with a Core statement (no ORM object), or
+    ``NotFound``; ``lock`` as in ``get_row``."""
+    row = connection.execute(_READ_LOCKED if lock else _READ, {"port_id": port_id}).first()
+    if row is None:
+        raise _missing(port_id)
+    return Port.model_validate(row._asdict())
+
+
+def lock(connection: Connection, port_id: str) -> None:
+    """Lock the port's row for this transaction (as ``get_row`` with ``lock``), or
+    ``NotFound``."""
+    if connection.execute(_LOCK, {"port_id": port_id}).first() is None:
+        raise _missing(port_id)
+
+
+def _missing(port_id: str) -> NotFound:
+    return NotFound(f"port {port_id} does not exist", field="port_id")
 
 
 def create(tx: WriteTx, request: PortCreate, mac_prefix: str) -> PortView:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     TypeDecorator,
     UniqueConstraint,
     text,
@@ -177,3 +178,19 @@ class TokenRow(Base):
     host: Mapped[str | None] = mapped_column(String(253))
     name: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, nullable=False)
+
+
+def table_of(row_class: type[Base]) -> Table:
+    """The Core table behind a mapped class, for statements that skip the ORM's unit of work."""
+    table = row_class.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{row_class.__name__} is not mapped to a table")
+    return table
+
+
+COUNTERS = table_of(CounterRow)
+NETWORKS = table_of(NetworkRow)
+PORTS = table_of(PortRow)
+HOST_REPORTS = table_of(HostReportRow)
+BINDINGS = table_of(BindingRow)
+EVENTS = table_of(EventRow)
