@@ -8,12 +8,13 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pyroute2 import IPRoute
 
 from vifbind.host.namespaces import socket_in
-from vifbind.host.netlink import Netlink
+from vifbind.host.netlink import LinkState, Netlink
 
 from guests import Namespace
 
@@ -27,7 +28,28 @@ def pyroute2_states(netns: Path) -> dict[str, object]:
     finally:
         ipr.close()
     names = {msg["index"]: msg.get("IFLA_IFNAME") for msg in raw}
-    return {state.name: state for state in (Netlink._state(msg, names) for msg in raw)}
+    return {state.name: state for state in (pyroute2_state(msg, names) for msg in raw)}
+
+
+def pyroute2_state(msg: Any, names: dict[int, str]) -> LinkState:
+    """A device as pyroute2 decodes it: the reference the lean dump is held to."""
+    info = msg.get("IFLA_LINKINFO")
+    kind = info.get("IFLA_INFO_KIND") if info is not None else None
+    data = info.get("IFLA_INFO_DATA") if info is not None else None
+    vxlan = kind == "vxlan" and data is not None
+    master = msg.get("IFLA_MASTER")
+    return LinkState(
+        name=msg.get("IFLA_IFNAME"),
+        index=msg["index"],
+        kind="tap" if kind == "tun" else kind or "",
+        alias=msg.get("IFLA_IFALIAS") or "",
+        mtu=msg.get("IFLA_MTU"),
+        up=bool(msg["flags"] & 1),
+        master=names.get(master) if master else None,
+        vni=data.get("IFLA_VXLAN_ID") if vxlan else None,
+        local=data.get("IFLA_VXLAN_LOCAL") if vxlan else None,
+        group=msg.get("IFLA_GROUP") or 0,
+    )
 
 
 def pyroute2_flood(netns: Path, index: int) -> set[str]:

@@ -1,5 +1,5 @@
-"""RTM_SETLINK requests built by hand change a real device as asked, and the kernel's
-refusals come back as the errno it gave."""
+"""RTM_SETLINK and RTM_DELLINK requests built by hand change (or delete) real devices as
+asked, and the kernel's refusals come back as the errno it gave."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from vifbind.host.namespaces import socket_in
 from vifbind.host.rtnetlink import Requests
-from vifbind.host.setlink import LinkChange, set_link
+from vifbind.host.setlink import LinkChange, delete_group, delete_link, set_link
 
 from guests import Namespace
 
@@ -47,3 +47,25 @@ def test_mark_rename_enslave_and_bring_up(netns: Callable[[str], Namespace]) -> 
     assert device["group"] == "7" or device["group"] == 7
     assert "UP" in device["flags"] and "master" not in device
     assert "vbs-old" not in ns.ip("link")
+
+
+def test_delete_one_device_and_a_group(netns: Callable[[str], Namespace]) -> None:
+    ns = netns("d")
+    for name in ("vbd-one", "vbd-a", "vbd-b", "vbd-keep"):
+        ns.ip("link", "add", name, "type", "bridge")
+    for name in ("vbd-a", "vbd-b"):
+        ns.ip("link", "set", name, "group", "4242")
+    index = json.loads(ns.ip("-j", "link", "show", "vbd-one"))[0]["ifindex"]
+    sock = socket_in(Path(f"/run/netns/{ns.name}"), socket.AF_NETLINK, socket.SOCK_RAW,
+                     NETLINK_ROUTE)  # fmt: skip
+    requests = Requests(sock)
+    try:
+        delete_link(requests, index)
+        with pytest.raises(OSError, match="No such device") as gone:
+            delete_link(requests, index)
+        assert gone.value.errno == errno.ENODEV
+        delete_group(requests, 4242)
+    finally:
+        requests.close()
+    names = {d["ifname"] for d in json.loads(ns.ip("-j", "link", "show"))}
+    assert names == {"lo", "vbd-keep"}

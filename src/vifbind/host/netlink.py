@@ -24,16 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pyroute2 import IPRoute
-from pyroute2.netlink.exceptions import NetlinkError
-
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
 from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
 from vifbind.host.linkdump import RawLink, dump_flood_peers, dump_links, get_link
 from vifbind.host.namespaces import open_namespace, socket_in
 from vifbind.host.rtnetlink import Requests
-from vifbind.host.setlink import LinkChange, set_link
+from vifbind.host.setlink import LinkChange, delete_group, delete_link, set_link
 from vifbind.host.tuntap import TapMaker
 from vifbind.host.veth import VethPair, create_pair
 
@@ -69,6 +66,8 @@ def _new_name() -> str:
 
 
 def _nl(what: str, action: Callable[[], Any]) -> Any:
+    from pyroute2.netlink.exceptions import NetlinkError  # noqa: PLC0415 - see _route_socket
+
     try:
         return action()
     except NetlinkError as exc:
@@ -169,45 +168,6 @@ class Netlink:
             )
             for link in raw
         ]
-
-    def link(self, name: str) -> LinkState | None:
-        """The device called ``name``, or ``None``."""
-        try:
-            msg = self._ipr.link("get", ifname=name)[0]
-        except NetlinkError as exc:
-            if exc.code in (ENOENT, ENODEV):
-                return None
-            raise PlugError(f"{name}: {exc}") from None
-        master = msg.get("IFLA_MASTER")
-        names = {}
-        if master:
-            names[master] = self._ipr.link("get", index=master)[0].get("IFLA_IFNAME")
-        return self._state(msg, names)
-
-    @staticmethod
-    def _state(msg: Any, names: dict[int, str]) -> LinkState:
-        info = msg.get("IFLA_LINKINFO")
-        kind = info.get("IFLA_INFO_KIND") if info is not None else None
-        data = info.get("IFLA_INFO_DATA") if info is not None else None
-        vni = local = None
-        if kind == "vxlan" and data is not None:
-            vni = data.get("IFLA_VXLAN_ID")
-            local = data.get("IFLA_VXLAN_LOCAL")
-        if kind == "tun":
-            kind = "tap"
-        master = msg.get("IFLA_MASTER")
-        return LinkState(
-            name=msg.get("IFLA_IFNAME"),
-            index=msg["index"],
-            kind=kind or "",
-            alias=msg.get("IFLA_IFALIAS") or "",
-            mtu=msg.get("IFLA_MTU"),
-            up=bool(msg["flags"] & 1),
-            master=names.get(master) if master else None,
-            vni=vni,
-            local=local,
-            group=msg.get("IFLA_GROUP") or 0,
-        )
 
     def _index(self, name: str) -> int:
         index = self._find(name)
@@ -383,10 +343,10 @@ class Netlink:
         if index is None:
             return
         try:
-            self._ipr.link("del", index=index)
-        except NetlinkError as exc:
-            if exc.code not in (ENOENT, ENODEV):
-                raise PlugError(f"delete {name}: {exc}") from None
+            delete_link(self._requests, index)
+        except OSError as exc:
+            if exc.errno not in (ENOENT, ENODEV):
+                raise PlugError(f"delete {name}: {exc.strerror}") from None
 
     def delete_many(self, names: Sequence[str], groups_in_use: Collection[int]) -> None:
         """Delete the devices ``names`` in one kernel batch; those already gone are skipped.
@@ -410,12 +370,14 @@ class Netlink:
                 if exc.errno not in (ENOENT, ENODEV):
                     raise PlugError(f"delete {name}: {exc.strerror}") from None
         if moved:
-            _nl(f"delete {', '.join(names)}", lambda: self._ipr.link("del", group=group))
+            try:
+                delete_group(self._requests, group)
+            except OSError as exc:
+                raise PlugError(f"delete {', '.join(names)}: {exc.strerror}") from None
 
     def set_mtu(self, name: str, mtu: int) -> None:
         """Set the MTU of ``name``."""
-        index = self._index(name)
-        _nl(f"set mtu of {name}", lambda: self._ipr.link("set", index=index, mtu=mtu))
+        _set_link(self._requests, f"set mtu of {name}", self._index(name), LinkChange(mtu=mtu))
 
     def add_flood_peer(self, name: str, dst: str) -> None:
         """Flood unknown and broadcast frames of VXLAN device ``name`` to ``dst`` too."""
@@ -448,7 +410,13 @@ def _free_eth(guest: Requests) -> str:
 
 
 def _route_socket(netns: Path | None) -> Any:
-    """An rtnetlink client whose socket lives in ``netns`` (None: here)."""
+    """An rtnetlink client whose socket lives in ``netns`` (None: here).
+
+    pyroute2 is imported here, when a rarer request first needs it: its package imports every
+    netlink family it knows, some 24 MiB of an agent that may never make such a request.
+    """
+    from pyroute2 import IPRoute  # noqa: PLC0415
+
     if netns is None:
         return IPRoute()
     sock = socket_in(netns, socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_ROUTE)
