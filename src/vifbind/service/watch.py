@@ -6,7 +6,9 @@ revision and will wake the watcher, so nothing falls between a query and the wai
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from typing import Any
+
+from sqlalchemy import JSON, case, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from vifbind.contract import Binding
@@ -44,28 +46,33 @@ def host_changes(session: Session, host: str, since: int) -> HostBindings:
             bindings=[Binding.model_validate(doc) for doc in docs],
             peers=peers,
         )
-    events = list(
-        session.execute(
-            select(EventRow)
-            .where(
-                EventRow.revision > since,
-                or_(EventRow.host == host, EventRow.network_id.in_(list(peers))),
-            )
-            .order_by(EventRow.revision, EventRow.id)
-        ).scalars()
-    )
-    latest: dict[str, Binding] = {}
-    for event in events:
-        revision = max(revision, event.revision)
-        if event.host == host:
-            latest.pop(event.port_id, None)
-            latest[event.port_id] = Binding.model_validate(event.binding)
+    # Columns, not ORM objects; and the binding documents of this host's events only (those
+    # of its networks' other hosts say only that the peers may have changed).
+    own_doc = type_coerce(case((EventRow.host == host, EventRow.binding)), JSON)
+    events = session.execute(
+        select(EventRow.revision, EventRow.host, EventRow.port_id, own_doc)
+        .where(
+            EventRow.revision > since,
+            or_(EventRow.host == host, EventRow.network_id.in_(list(peers))),
+        )
+        .order_by(EventRow.revision, EventRow.id)
+    ).all()
+    latest: dict[str, dict[str, Any]] = {}
+    peers_changed = False
+    for event_revision, event_host, port_id, doc in events:
+        revision = max(revision, event_revision)
+        if event_host == host:
+            # Only a port's last event is served (and validated), in the order of the last ones.
+            latest.pop(port_id, None)
+            latest[port_id] = doc
+        else:
+            peers_changed = True
     return HostBindings(
         revision=revision,
         complete=False,
-        bindings=list(latest.values()),
+        bindings=[Binding.model_validate(doc) for doc in latest.values()],
         peers=peers,
-        peers_changed=any(e.host != host for e in events),
+        peers_changed=peers_changed,
     )
 
 
