@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import threading
 import time
@@ -31,6 +32,8 @@ import ovs.stream
 
 from vifbind.errors import PlugError
 from vifbind.host.layout import OvsPortSpec
+
+log = logging.getLogger(__name__)
 
 DATABASE = "Open_vSwitch"
 COLUMNS = {
@@ -209,7 +212,12 @@ class Ovsdb:
             with self._lock:
                 if self._stopping:
                     return
-                self._idl.run()
+                try:
+                    self._idl.run()
+                except Exception:
+                    # The replica stays as it was; the connection is made again from scratch.
+                    log.exception("OVSDB at %s: could not apply what the server sent", self._remote)
+                    self._idl.force_reconnect()
                 self._lock.notify_all()
                 poller = ovs.poller.Poller()
                 self._idl.wait(poller)
