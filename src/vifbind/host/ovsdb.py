@@ -240,15 +240,15 @@ class Ovsdb:
     def iface_types(self) -> list[str]:
         """Interface types this vswitchd can create."""
         with self._lock:
-            self._catch_up()
+            self._idl.run()
             root = self._root()
             return sorted(root.iface_types) if root is not None else []
 
     def bridge_datapath(self, bridge: str) -> str | None:
         """The datapath type of ``bridge`` (``system`` when unset), or ``None`` if absent."""
         with self._lock:
-            self._catch_up()
-            row = self._bridge(bridge)
+            self._idl.run()
+            row = self._bridges().get(bridge)
             return None if row is None else str(row.datapath_type or "system")
 
     def interfaces(self) -> list[OvsInterface]:
@@ -260,12 +260,8 @@ class Ovsdb:
     def _root(self) -> Any:
         return next(iter(self._idl.tables["Open_vSwitch"].rows.values()), None)
 
-    def _bridge(self, name: str) -> Any:
-        rows = self._idl.tables["Bridge"].rows
-        for u, (bridge, _) in self._views.bridges.items():
-            if bridge == name:
-                return rows.get(u)
-        return None
+    def _bridges(self) -> dict[str, Any]:
+        return {row.name: row for row in self._idl.tables["Bridge"].rows.values()}
 
     # -- writes --------------------------------------------------------------------------
 
@@ -279,8 +275,11 @@ class Ovsdb:
         def build(txn: Any) -> None:
             added.clear()
             interfaces, ports = self._idl.tables["Interface"], self._idl.tables["Port"]
+            bridges = self._bridges()
             for spec in specs:
-                bridge = self._need_bridge(spec.bridge)
+                bridge = bridges.get(spec.bridge)
+                if bridge is None:
+                    raise PlugError(f"OVSDB: bridge {spec.bridge} does not exist")
                 self._remove_port(spec.name)
                 iface = txn.insert(interfaces)
                 iface.name = spec.name
@@ -318,12 +317,6 @@ class Ovsdb:
         if names:
             self._transact(f"delete ports {_names(names)}", build, len(names))
 
-    def _need_bridge(self, name: str) -> Any:
-        bridge = self._bridge(name)
-        if bridge is None:
-            raise PlugError(f"OVSDB: bridge {name} does not exist")
-        return bridge
-
     def _remove_port(self, name: str) -> None:
         """Take the port ``name`` (if any) off its bridge: OVSDB then deletes it and its
         interfaces, which nothing else refers to."""
@@ -345,8 +338,9 @@ class Ovsdb:
                 pass
             if txn.commit() == Txn.SUCCESS:
                 applied = txn.get_increment_new_value()
+                # The views of the rows it changed are rebuilt by the next read, not here:
+                # the caller is told sooner that its ports are in place.
                 self._wait(what, deadline, lambda: (_one(self._root_cfg()) or 0) >= applied)
-                self._catch_up()
             return txn
 
     def _attempt(self, what: str, build: Callable[[Any], None], deadline: float) -> Any:
