@@ -261,8 +261,8 @@ def _mean_ms(
 def _profile_note(stacks: Path, variant: Variant, report: Report) -> None:
     report.notes.append(
         f"{variant.key}: py-spy on the agent during one extra, unrecorded repetition "
-        f"({stacks.name}), all samples, waits included (the `ovs` package is ovsdbapp's "
-        "connection thread waiting in poll), "
+        f"({stacks.name}), all samples, waits included (the `ovs` package is mostly "
+        "the agent's OVSDB connection thread waiting in poll), "
         + summary(stacks, skip=("<module>", "(cli/", "run (", "step ("))
     )
 

@@ -296,8 +296,8 @@ def judge(report: Report, runs: int) -> None:
     if agent is not None and host is not None:
         report.notes.append(
             f"plug of {TARGET_N}, medians: the agent path took {agent:.2f} s, of which "
-            f"Host.apply alone {host:.2f} s; the rest ({agent - host:.2f} s) is the watch and "
-            f"the agent's one plugged report per port to the service"
+            f"Host.apply alone {host:.2f} s; the rest ({agent - host:.2f} s) is the watch's "
+            f"answer and the agent's plugged reports (one request per 200 ports) to the service"
         )
     checks = [
         ("plug", "vifbind agent", 1.0, None, "plug into OVS <= 1.0 s (agent path)"),

@@ -141,7 +141,7 @@ def ovn() -> list[Check]:
 def python_modules() -> list[Check]:
     """The Python libraries the host side drives the system with."""
     checks = []
-    for module, purpose in (("pyroute2", "netlink"), ("ovsdbapp", "native OVSDB")):
+    for module, purpose in (("pyroute2", "netlink"), ("ovs", "native OVSDB")):
         try:
             importlib.import_module(module)
             checks.append(Check(module, True, f"importable ({purpose})"))

@@ -288,7 +288,12 @@ class Host:
                 failed[vetted.port_id] = str(exc)
         undo = [v.port_id for v in new if v.port_id in failed]
         if undo:
-            self._remove_ports(undo, self.inventory())
+            try:
+                self._remove_ports(undo, self.inventory())
+            except (PlugError, OSError) as exc:
+                # They stay failed either way (and are retried): what is left of them goes
+                # with the next reconcile, which says so.
+                failed |= {p: f"{failed[p]}; removing what it made failed too: {exc}" for p in undo}
         return failed
 
     def _add_ovs_ports(self, vetted: list[Vetted]) -> dict[str, str]:
@@ -307,19 +312,14 @@ class Host:
                 }
                 rest = [v for v in vetted if v.port_id not in lacking]
                 return lacking | (self._add_ovs_ports(rest) if rest else {})
-            ovs.add_ports(specs)
-            found = {iface.name: iface for iface in ovs.interfaces()}
+            unopened = ovs.add_ports(specs)
         except PlugError as exc:
             return {v.port_id: str(exc) for v in vetted}
-        failed = {}
-        for v in vetted:
-            spec = v.layout.ovs
-            assert spec is not None
-            iface = found.get(spec.name)
-            if iface is None or iface.ofport is None or iface.ofport < 0:
-                error = iface.error if iface is not None else "interface vanished"
-                failed[v.port_id] = f"Open vSwitch could not open {spec.name}: {error}"
-        return failed
+        return {
+            v.port_id: f"Open vSwitch could not open {v.layout.ovs.name}: {unopened[name]}"
+            for v in vetted
+            if v.layout.ovs is not None and (name := v.layout.ovs.name) in unopened
+        }
 
     def _apply_networks(self, plans: Sequence[NetworkPlan]) -> dict[str, str]:
         failed = {}
