@@ -11,7 +11,7 @@ MODULES = {
     "pydantic + vifbind.contract": "vifbind.contract",
     "httpx + vifbind.client": "vifbind.client",
     "pyroute2": "pyroute2",
-    "ovsdbapp (Open_vSwitch)": "ovsdbapp.schema.open_vswitch.impl_idl",
+    "the ovs library's OVSDB IDL": "ovs.db.idl",
     "typer + the vifbind CLI": "vifbind.cli.app",
     "everything the agent imports": "vifbind.cli.app, vifbind.cli.agent, vifbind.host.agent, "
     "vifbind.host.host",
