@@ -42,7 +42,7 @@ class Host:
         self._ovsdb: Ovsdb | None = None
         # This object is the one writer of vifbind's tables: once a read found no port chain,
         # none exists until it installs one, and plugging ports without protections need not
-        # start the two nft processes that read them.
+        # start the nft process that lists them.
         self._no_chains = False
 
     def close(self) -> None:
@@ -133,9 +133,9 @@ class Host:
         unplugged too.
 
         One look at the host (one link dump, one OVSDB read, one listing of the chains), one
-        OVSDB transaction for every port, and
-        the devices deleted while ovs-vswitchd removes the ports. When the removal fails, every
-        port of the batch is reported failed (the next reconcile finishes what is left).
+        OVSDB transaction for every port, and the devices deleted while ovs-vswitchd removes the
+        ports. When the removal fails, every port of the batch is reported failed (the next
+        reconcile finishes what is left).
         """
         if not port_ids:
             return []

@@ -1,10 +1,10 @@
-"""nftables enforcement: one table per family owned by vifbind, one atomic ``nft -j`` batch per
-change, one chain per port found by name.
+"""nftables enforcement: one table per family owned by vifbind, atomic ``nft -j`` batches (a
+port's change is never split between two), one chain per port named for its port.
 
 Layout (``bridge vifbind``): the base chain ``from_guests`` (prerouting) jumps through the map
-``guest_out`` (device -> ``jump o-<port>``) into the port's own chain, so that adding or removing
-a port touches one map element and one chain, never the other ports' rules. A macvtap's frames
-never cross a bridge: its chain ``o-<port>`` in ``netdev vifbind`` is a base chain on the
+``guest_out`` (device -> ``jump o-<port>/…``) into the port's own chain, so that adding or
+removing a port touches one map element and one chain, never the other ports' rules. A macvtap's
+frames never cross a bridge: its chain ``o-<port>/…`` in ``netdev vifbind`` is a base chain on the
 device's egress hook. Security groups use the bridge's connection tracking through
 br_netfilter: ``to_guests`` marks frames bound for a port in ``sg_ports`` and the ``inet
 vifbind`` forward chain lets marked frames through only when they belong to a connection the
