@@ -124,7 +124,7 @@ def measure_floor(guests: Guests, names: list[str], bridge: str) -> dict[str, fl
 
 
 def main(
-    counts: Annotated[str, typer.Option(help="Numbers of guests, in order.")] = "100,500",
+    counts: Annotated[str, typer.Option(help="Numbers of guests, in order.")] = "100,500,2000",
     repetitions: Repetitions = MIN_REPETITIONS,
     sides: Sides = ALL_SIDES,
     quick: Quick = False,
@@ -135,7 +135,7 @@ def main(
     numbers, runs, chosen = plan(counts, repetitions, sides, SIDES, quick)
     if max(numbers) > cni.CAPACITY:
         raise typer.BadParameter(
-            f"at most {cni.CAPACITY} (host-local's addresses in the documentation ranges)",
+            f"at most {cni.CAPACITY} (host-local's addresses in {cni.SUBNET})",
             param_hint="--counts",
         )
     report = Report(
@@ -240,8 +240,8 @@ def notes(report: Report) -> None:
         "floor: one pyroute2 loop creating each veth with its peer inside the guest's "
         "namespace, enslaving the host end and bringing both ends up (a netlink socket per "
         "guest); unplug: one loop deleting the host ends.",
-        f"N stops at 500: host-local hands out addresses from the three documentation ranges "
-        f"only (about {cni.CAPACITY}), and every side needs one namespace per guest.",
+        f"host-local hands out addresses from {cni.SUBNET}, the range reserved for "
+        "benchmarking (RFC 2544); every side needs one namespace per guest.",
     ]
 
 
