@@ -29,7 +29,8 @@ def test_everything_required_is_here() -> None:
     done = doctor("--json", "--libvirt")
     assert done.returncode == 0, done.stderr
     checks = {c["name"]: c for c in json.loads(done.stdout)}
-    for name in ("privileges", "network namespaces", "nftables", "ovs-vswitchd", "pyroute2"):
+    required = ("privileges", "network namespaces", "nftables", "libnftables.so.1")
+    for name in (*required, "ovs-vswitchd", "pyroute2"):
         assert checks[name]["ok"], checks[name]
     assert checks["ovs datapath"]["detail"].startswith(("netdev only", "system"))
 

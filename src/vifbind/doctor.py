@@ -3,6 +3,7 @@ not, what to install. Each check is a small function; ``run_checks`` runs the ta
 
 from __future__ import annotations
 
+import ctypes
 import importlib
 import os
 import secrets
@@ -95,9 +96,19 @@ def namespaces_and_nftables() -> list[Check]:
                     "" if listed.returncode == 0 else "load the nf_tables kernel module",
                 )
             )
+        checks.append(_library("libnftables.so.1", "the agent's nftables", "libnftables1"))
         return checks
     finally:
         _run("ip", "netns", "delete", name)
+
+
+def _library(soname: str, use: str, package: str) -> Check:
+    """A shared library the agent loads in its own process."""
+    try:
+        ctypes.CDLL(soname)
+    except OSError as exc:
+        return Check(soname, False, str(exc), f"apt-get install {package}")
+    return Check(soname, True, f"loads ({use})")
 
 
 def open_vswitch() -> list[Check]:

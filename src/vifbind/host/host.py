@@ -46,8 +46,9 @@ class Host:
         self._no_chains = False
 
     def close(self) -> None:
-        """Release the netlink socket and the OVSDB connection."""
+        """Release the netlink socket, nft's context and the OVSDB connection."""
         self._netlink.close()
+        self._nft.close()
         if self._ovsdb is not None:
             self._ovsdb.close()
             self._ovsdb = None

@@ -69,13 +69,7 @@ def in_namespace(netns: Path | None, action: Callable[[], None]) -> None:
 
     def enter_and_run() -> None:
         try:
-            fd = os.open(netns, os.O_RDONLY)
-            try:
-                if _libc.setns(fd, CLONE_NEWNET) != 0:
-                    err = ctypes.get_errno()
-                    raise OSError(err, f"setns {netns}: {os.strerror(err)}")
-            finally:
-                os.close(fd)
+            enter(netns)
             action()
         except BaseException as exc:  # handed to the caller's thread below
             failed.append(exc)
@@ -85,6 +79,17 @@ def in_namespace(netns: Path | None, action: Callable[[], None]) -> None:
     worker.join()
     if failed:
         raise failed[0]
+
+
+def enter(netns: Path) -> None:
+    """Move the calling thread (only it) into ``netns``; ``OSError`` when it cannot."""
+    fd = os.open(netns, os.O_RDONLY)
+    try:
+        if _libc.setns(fd, CLONE_NEWNET) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"setns {netns}: {os.strerror(err)}")
+    finally:
+        os.close(fd)
 
 
 def open_namespace(netns: Path) -> int:

@@ -1,5 +1,6 @@
-"""nftables enforcement: one table per family owned by vifbind, atomic ``nft -j`` batches (a
-port's change is never split between two), one chain per port named for its port.
+"""nftables enforcement: one table per family owned by vifbind, atomic JSON batches through
+nftables' library (a port's change is never split between two), one chain per port named for
+its port.
 
 Layout (``bridge vifbind``): the base chain ``from_guests`` (prerouting) jumps through the map
 ``guest_out`` (device -> ``jump o-<port>/…``) into the port's own chain, so that adding or
@@ -31,6 +32,7 @@ from typing import Any, Literal
 from vifbind.errors import PlugError
 from vifbind.host.layout import FilterPoint
 from vifbind.host.namespaces import run_in
+from vifbind.host.protections.libnft import Libnft
 from vifbind.host.protections.rules import (
     ACCEPT,
     DHCP6_CLIENT_PORT,
@@ -128,14 +130,19 @@ class Nftables:
 
     def __init__(self, netns: Path | None) -> None:
         self.netns = netns
+        self._nft = Libnft(netns)
+
+    def close(self) -> None:
+        """Release nft's context and its thread."""
+        self._nft.close()
 
     def works(self) -> bool:
-        """Whether ``nft`` runs here (it is the host's only enforcement mechanism)."""
+        """Whether nftables works here (it is the host's only enforcement mechanism)."""
         try:
             # A dry run of a change: listing anything would have nft read (and with 1.0.6
             # even for ``list tables``) every rule of the host's ruleset, seconds with
             # thousands of chains.
-            run_in(self.netns, ["nft", "--check", "add", "table", "inet", TABLE])
+            self._nft.run(f"add table inet {TABLE}", dry_run=True)
         except OSError:
             return False
         return True
@@ -144,9 +151,9 @@ class Nftables:
         """Every port chain vifbind has, by port id (one listing of the chains, without their
         rules; those of the older scheme are read with theirs)."""
         try:
-            found, legacy = parse_chains(run_in(self.netns, ["nft", "list", "chains"]))
+            found, legacy = parse_chains(self._nft.run("list chains"))
             for family in sorted({family for family, _ in legacy}):
-                listing = run_in(self.netns, ["nft", "list", "table", family, TABLE])
+                listing = self._nft.run(f"list table {family} {TABLE}")
                 found |= parse_legacy(listing, family)
         except OSError as exc:
             raise PlugError(f"nft: {exc}") from None
@@ -198,7 +205,7 @@ class Nftables:
 
     def _apply(self, commands: list[dict[str, Any]]) -> None:
         try:
-            run_in(self.netns, ["nft", "-j", "-f", "-"], json.dumps({"nftables": commands}))
+            self._nft.run(json.dumps({"nftables": commands}), json=True)
         except OSError as exc:
             raise PlugError(f"nft batch refused: {exc}") from None
 
