@@ -12,6 +12,7 @@ VXLAN and macvtap devices, flood entries, deletes).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import re
@@ -396,11 +397,18 @@ class Netlink:
         )
 
 
+KERNEL_LIMITS = {
+    errno.EXFULL: "a Linux bridge holds at most 1,023 ports, the kernel's limit",
+}
+"""What the kernel's terse answers mean when a device change hits one of its limits."""
+
+
 def _set_link(requests: Requests, what: str, index: int, change: LinkChange) -> None:
     try:
         set_link(requests, index, change)
     except OSError as exc:
-        raise PlugError(f"{what}: {exc.strerror}") from None
+        limit = KERNEL_LIMITS.get(exc.errno or 0)
+        raise PlugError(f"{what}: {exc.strerror}" + (f" ({limit})" if limit else "")) from None
 
 
 def _free_eth(guest: Requests) -> str:
