@@ -51,6 +51,9 @@ NEXT_REVISION = (
 )
 """Built once: the statement every write transaction starts with."""
 NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("revision")))
+_SAVEPOINT = "SAVEPOINT vifbind_work"
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT vifbind_work"
+_RELEASE_SAVEPOINT = "RELEASE SAVEPOINT vifbind_work"
 
 
 def utcnow() -> datetime:
@@ -163,7 +166,9 @@ class Database:
             connection.execution_options(vifbind_write=True)
             newest = None
             for work in works:
-                savepoint = connection.begin_nested()
+                # Plain statements: SQLAlchemy's nested transactions compile a savepoint clause
+                # each time, a few per cent of a bind.
+                connection.exec_driver_sql(_SAVEPOINT)
                 tx = None
                 try:
                     revision = connection.execute(NEXT_REVISION).scalar_one()
@@ -171,10 +176,11 @@ class Database:
                     value = work(tx)
                     tx.connection()  # the session's last changes
                 except Exception as exc:
-                    savepoint.rollback()
+                    connection.exec_driver_sql(_ROLLBACK_TO_SAVEPOINT)
+                    connection.exec_driver_sql(_RELEASE_SAVEPOINT)
                     outcomes.append(Outcome(error=exc))
                 else:
-                    savepoint.commit()
+                    connection.exec_driver_sql(_RELEASE_SAVEPOINT)
                     outcomes.append(Outcome(value, revision))
                     done.append(tx)
                     newest = revision
