@@ -16,12 +16,15 @@ cost nothing more when there is none.
 from __future__ import annotations
 
 import asyncio
+import logging
 import queue
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from vifbind.service.storage.database import Database, Outcome, WriteTx
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MAX_BATCH = 64
@@ -85,9 +88,12 @@ class GroupCommit:
         except Exception as exc:  # the transaction's own failure: every request gets it
             outcomes = [Outcome(error=exc)] * len(batch)
         revisions = [o.revision for o in outcomes if o.revision is not None]
-        if revisions:
-            self._on_commit(max(revisions))
-        self._loop.call_soon_threadsafe(_answer, batch, outcomes)
+        try:
+            if revisions:
+                self._on_commit(max(revisions))
+            self._loop.call_soon_threadsafe(_answer, batch, outcomes)
+        except RuntimeError:  # the event loop is closed: nobody waits for these answers
+            log.warning("event loop closed; %d committed writes left unanswered", len(batch))
 
 
 def _answer(batch: list[_Item], outcomes: list[Outcome]) -> None:
