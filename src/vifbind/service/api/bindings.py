@@ -10,14 +10,14 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from vifbind.contract import Binding, BindRequest, ExplainRequest, Status
 from vifbind.contract.api import PluggedReport
 from vifbind.contract.types import HostName, Uuid
 from vifbind.service import bindings
-from vifbind.service.api.deps import Caller, IfMatch, State
+from vifbind.service.api.deps import Caller, IfMatch, State, state_of
 from vifbind.service.auth import Action
 from vifbind.service.state import ServiceState
 from vifbind.service.storage.database import WriteTx, utcnow
@@ -30,7 +30,7 @@ PREFIX = "/v1/ports/{port_id}/bindings"
 async def bind(
     port_id: Uuid,
     body: BindRequest,
-    state: State,
+    request: Request,
     caller: Caller,
     revision: IfMatch,
     response: Response,
@@ -38,6 +38,7 @@ async def bind(
     """Decide and store the port's binding to a host: 201 when created, 200 when decided again.
     A binding that could not be made is a normal answer with ``status: failed``."""
     caller.allow(Action.WRITE_BINDINGS)
+    state = state_of(request)
     binding, created = await state.write_grouped(partial(_bind, state, port_id, body, revision))
     state.metrics.decisions.labels(binding.status, binding.backend or "").inc()
     if not created:
@@ -130,10 +131,10 @@ def report_plugged(
 
 
 @router.post("/v1/explain")
-async def explain(body: ExplainRequest, state: State, caller: Caller) -> Binding:
+async def explain(body: ExplainRequest, request: Request, caller: Caller) -> Binding:
     """What binding the port to the host would decide now, with every reason; nothing stored."""
     caller.allow(Action.EXPLAIN)
-    return await run_in_threadpool(_explain, state, body)
+    return await run_in_threadpool(_explain, state_of(request), body)
 
 
 def _explain(state: ServiceState, body: ExplainRequest) -> Binding:
