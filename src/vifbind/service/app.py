@@ -27,6 +27,7 @@ from vifbind.contract.vifs import field_path
 from vifbind.errors import InvalidInput, ServiceUnavailable, VifbindError, http_status
 from vifbind.service.api import bindings, events, hosts, meta, networks, ports, tokens
 from vifbind.service.bindings import Decider
+from vifbind.service.group_commit import GroupCommit
 from vifbind.service.http_protocol import HeadLimitedHttpTools
 from vifbind.service.notifier import Notifier, PostgresListener
 from vifbind.service.ovn import OvnNorthbound
@@ -105,10 +106,13 @@ def create_app(state: ServiceState) -> FastAPI:
         if state.nb is not None:
             state.up_watcher = UpWatcher(state.nb, state.db, notifier.publish)
             await asyncio.to_thread(state.up_watcher.start)
+        state.group = GroupCommit(state.db, asyncio.get_running_loop(), notifier.publish)
+        state.group.start()
         _freeze_startup_objects()
         try:
             yield
         finally:
+            state.group.stop()
             if state.up_watcher is not None:
                 state.up_watcher.stop()
             if state.nb is not None:
@@ -128,7 +132,10 @@ def create_app(state: ServiceState) -> FastAPI:
         redoc_url=None,
     )
     app.state.vifbind = state
-    for module in (networks, ports, hosts, bindings, events, meta, tokens):
+    # FastAPI tries the routers in this order on every request: the busiest first (bind and
+    # explain, then the agents' watch and reports), so that a decision is not matched against
+    # every other route first (a tenth of a bind's framework work).
+    for module in (bindings, hosts, ports, networks, events, meta, tokens):
         app.include_router(module.router, responses=ERROR_RESPONSES)
     _install_error_answers(app)
     app.add_middleware(_Timing, state=state)

@@ -8,7 +8,7 @@ index in the database guarantees it even against a bug here).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -38,12 +38,14 @@ from vifbind.service.storage.database import WriteTx
 
 @dataclass(frozen=True)
 class Decider:
-    """What deciding needs besides the data: the enabled backends, the report age limit, and
-    the backends whose network itself says when a port is plugged (OVN's ``up``)."""
+    """What deciding needs besides the data: the enabled backends, the report age limit, the
+    backends whose network itself says when a port is plugged (OVN's ``up``), and the hosts'
+    reports as parsed (one ``Decider`` per database)."""
 
     backends: list[Backend]
     report_max_age: float
     network_signalled: frozenset[str] = frozenset()
+    reports: hosts.ParsedReports = field(default_factory=hosts.ParsedReports, compare=False)
 
 
 def bind(
@@ -63,7 +65,7 @@ def bind(
                 field="If-Match",
             )
         check_revision(if_match, on_host.revision, f"binding of port {port_id} on {request.host}")
-    report, unusable = _report_for(connection, tx.now, request, decider.report_max_age)
+    report, unusable = _report_for(connection, tx.now, request, decider)
     decided = decide(decider, network, port, request.host, report.model, unusable, request.profile)
     if on_host is not None:
         existing = _get_record(connection, port_id, request.host)
@@ -107,7 +109,7 @@ def explain(session: Session, decider: Decider, request: ExplainRequest, now: da
     connection = session.connection()
     port = ports.read(connection, request.port_id)
     network = networks.read(connection, port.network_id)
-    report, unusable = _report_for(connection, now, request, decider.report_max_age)
+    report, unusable = _report_for(connection, now, request, decider)
     return decide(decider, network, port, request.host, report.model, unusable, request.profile)
 
 
@@ -286,21 +288,21 @@ class _Report:
 
 
 def _report_for(
-    connection: Connection, now: datetime, request: BindRequest, max_age: float
+    connection: Connection, now: datetime, request: BindRequest, decider: Decider
 ) -> tuple[_Report, str | None]:
     """The report to decide from, and why it cannot be used (``None`` when it can)."""
     if request.host_report is not None:
         carried = request.host_report
         return _Report(carried, carried.model_dump(mode="json")), None
-    found = hosts.find(connection, request.host)
+    found = decider.reports.find(connection, request.host)
     if found is None:
         return _Report(None, None), (
             f"host {request.host} has never sent a host report (is its agent running?); "
             "a bind request may carry one as host_report"
         )
-    stored, received_at = found
-    report = _Report(HostReport.model_validate(stored), stored)
-    age = (now - received_at).total_seconds()
+    report = _Report(found.model, found.doc)
+    age = (now - found.received_at).total_seconds()
+    max_age = decider.report_max_age
     if age > max_age:
         return report, (
             f"host {request.host}'s report is {age:.0f} s old (limit {max_age:.0f} s): is its "

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import func, select
 
+from vifbind.errors import ServiceUnavailable
 from vifbind.service.bindings import Decider
+from vifbind.service.group_commit import GroupCommit
 from vifbind.service.metrics import Metrics
 from vifbind.service.notifier import Notifier, PostgresListener
 from vifbind.service.ovn import OvnNorthbound
@@ -17,10 +20,13 @@ from vifbind.service.settings import ServiceSettings
 from vifbind.service.storage.database import Database, WriteTx
 from vifbind.service.storage.tables import BindingRow
 
+T = TypeVar("T")
+
 
 @dataclass
 class ServiceState:
-    """Shared by every request of one process; ``notifier`` exists once the app has started."""
+    """Shared by every request of one process; ``notifier`` and ``group`` exist once the app has
+    started."""
 
     settings: ServiceSettings
     db: Database
@@ -30,6 +36,7 @@ class ServiceState:
     notifier: Notifier | None = None
     listener: PostgresListener | None = None
     up_watcher: UpWatcher | None = None
+    group: GroupCommit | None = None
 
     def __post_init__(self) -> None:
         self.metrics = Metrics(self.count_bindings)
@@ -43,6 +50,13 @@ class ServiceState:
             if notifier is not None:
                 tx.after_commit.append(lambda: notifier.publish(tx.revision))
             yield tx
+
+    async def write_grouped(self, work: Callable[[WriteTx], T]) -> T:
+        """Run ``work`` in a write transaction of its own revision, grouped with other requests'
+        (``GroupCommit``): its value once committed; watchers are woken after the commit."""
+        if self.group is None:
+            raise ServiceUnavailable("the service is not started")
+        return await self.group.write(work)
 
     def after_port_change(self, tx: WriteTx, port_id: str) -> None:
         """Bring the network's own state in step with the port's bindings (OVN northbound)."""

@@ -1,24 +1,26 @@
 """``/v1/ports/{id}/bindings`` and ``/v1/explain``.
 
-The two decision endpoints are coroutines that hand their database work to the thread pool
-themselves: FastAPI runs a plain-function endpoint in a thread and then validates its answer in
-a second one, and those hops cost more than the validation."""
+The two decision endpoints are coroutines that hand their database work to a thread themselves
+(a bind to the group commit's writer, an explain to the thread pool): FastAPI runs a
+plain-function endpoint in a thread and then validates its answer in a second one, and those
+hops cost more than the validation."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from vifbind.contract import Binding, BindRequest, ExplainRequest, Status
 from vifbind.contract.api import PluggedReport
 from vifbind.contract.types import HostName, Uuid
 from vifbind.service import bindings
-from vifbind.service.api.deps import Caller, IfMatch, State
+from vifbind.service.api.deps import Caller, IfMatch, State, state_of
 from vifbind.service.auth import Action
 from vifbind.service.state import ServiceState
-from vifbind.service.storage.database import utcnow
+from vifbind.service.storage.database import WriteTx, utcnow
 
 router = APIRouter(tags=["bindings"])
 PREFIX = "/v1/ports/{port_id}/bindings"
@@ -28,7 +30,7 @@ PREFIX = "/v1/ports/{port_id}/bindings"
 async def bind(
     port_id: Uuid,
     body: BindRequest,
-    state: State,
+    request: Request,
     caller: Caller,
     revision: IfMatch,
     response: Response,
@@ -36,7 +38,8 @@ async def bind(
     """Decide and store the port's binding to a host: 201 when created, 200 when decided again.
     A binding that could not be made is a normal answer with ``status: failed``."""
     caller.allow(Action.WRITE_BINDINGS)
-    binding, created = await run_in_threadpool(_bind, state, port_id, body, revision)
+    state = state_of(request)
+    binding, created = await state.write_grouped(partial(_bind, state, port_id, body, revision))
     state.metrics.decisions.labels(binding.status, binding.backend or "").inc()
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -45,11 +48,10 @@ async def bind(
 
 
 def _bind(
-    state: ServiceState, port_id: str, body: BindRequest, revision: int | None
+    state: ServiceState, port_id: str, body: BindRequest, revision: int | None, tx: WriteTx
 ) -> tuple[Binding, bool]:
-    with state.write() as tx:
-        decided = bindings.bind(tx, state.decider, port_id, body, revision)
-        state.after_port_change(tx, port_id)
+    decided = bindings.bind(tx, state.decider, port_id, body, revision)
+    state.after_port_change(tx, port_id)
     return decided
 
 
@@ -129,10 +131,10 @@ def report_plugged(
 
 
 @router.post("/v1/explain")
-async def explain(body: ExplainRequest, state: State, caller: Caller) -> Binding:
+async def explain(body: ExplainRequest, request: Request, caller: Caller) -> Binding:
     """What binding the port to the host would decide now, with every reason; nothing stored."""
     caller.allow(Action.EXPLAIN)
-    return await run_in_threadpool(_explain, state, body)
+    return await run_in_threadpool(_explain, state_of(request), body)
 
 
 def _explain(state: ServiceState, body: ExplainRequest) -> Binding:

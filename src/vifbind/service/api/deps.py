@@ -24,6 +24,12 @@ _token_cache: dict[str, tuple[float, Principal]] = {}
 
 async def service(request: Request) -> ServiceState:
     """The state of this service process."""
+    return state_of(request)
+
+
+def state_of(request: Request) -> ServiceState:
+    """The state of the service process serving ``request`` (for the busiest endpoints, which
+    take it from their request rather than from one more dependency to resolve)."""
     state: ServiceState = request.app.state.vifbind
     return state
 
@@ -31,11 +37,14 @@ async def service(request: Request) -> ServiceState:
 State = Annotated[ServiceState, Depends(service)]
 
 
-async def principal(
-    state: State,
-    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> Principal:
-    """The caller, from ``Authorization: Bearer <token>``; 401 without a known token."""
+async def principal(request: Request) -> Principal:
+    """The caller, from ``Authorization: Bearer <token>``; 401 without a known token.
+
+    The header is read from the request rather than declared (it is not in the API description
+    anyway): FastAPI resolves each declared parameter and sub-dependency on every request, and
+    this dependency runs on every request but ``/healthz``."""
+    state = state_of(request)
+    authorization = request.headers.get("authorization")
     if authorization is None:
         raise Unauthorized("missing Authorization: Bearer <token> header")
     scheme, _, token = authorization.partition(" ")

@@ -16,7 +16,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +51,9 @@ NEXT_REVISION = (
 )
 """Built once: the statement every write transaction starts with."""
 NOTIFY = select(func.pg_notify(NOTIFY_CHANNEL, bindparam("revision")))
+_SAVEPOINT = "SAVEPOINT vifbind_work"
+_ROLLBACK_TO_SAVEPOINT = "ROLLBACK TO SAVEPOINT vifbind_work"
+_RELEASE_SAVEPOINT = "RELEASE SAVEPOINT vifbind_work"
 
 
 def utcnow() -> datetime:
@@ -74,7 +77,13 @@ class WriteTx:
     def session(self) -> Session:
         """An ORM session joined to this transaction (it never commits it itself)."""
         if self._session is None:
-            self._session = Session(bind=self._connection, expire_on_commit=False)
+            # rollback_only: the session neither commits nor closes the transaction (or the
+            # savepoint of a grouped write), whose owner does.
+            self._session = Session(
+                bind=self._connection,
+                expire_on_commit=False,
+                join_transaction_mode="rollback_only",
+            )
         return self._session
 
     def connection(self) -> Connection:
@@ -88,6 +97,16 @@ class WriteTx:
         """Release the session, if one was made."""
         if self._session is not None:
             self._session.close()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one work of a grouped write came to: its value and revision once committed, or the
+    error that rolled it (alone) back."""
+
+    value: Any = None
+    revision: int | None = None
+    error: Exception | None = None
 
 
 class Database:
@@ -134,6 +153,47 @@ class Database:
                 tx.close()
         for hook in tx.after_commit:
             hook()
+
+    def write_each(self, works: Sequence[Callable[[WriteTx], Any]]) -> list[Outcome]:
+        """Run every work in one transaction, each in a savepoint of its own holding its own
+        next revision, and commit once: a work that raises is rolled back alone (its outcome
+        is the error) and the others are kept. Returns once committed; an error of the
+        transaction itself (the commit, a lost connection) is raised for all of them. Each
+        work's ``after_commit`` hooks run after the commit."""
+        outcomes: list[Outcome] = []
+        done: list[WriteTx] = []
+        with self._writers, self.engine.connect() as connection:
+            connection.execution_options(vifbind_write=True)
+            newest = None
+            for work in works:
+                # Plain statements: SQLAlchemy's nested transactions compile a savepoint clause
+                # each time, a few per cent of a bind.
+                connection.exec_driver_sql(_SAVEPOINT)
+                tx = None
+                try:
+                    revision = connection.execute(NEXT_REVISION).scalar_one()
+                    tx = WriteTx(revision, utcnow(), connection)
+                    value = work(tx)
+                    tx.connection()  # the session's last changes
+                except Exception as exc:
+                    connection.exec_driver_sql(_ROLLBACK_TO_SAVEPOINT)
+                    connection.exec_driver_sql(_RELEASE_SAVEPOINT)
+                    outcomes.append(Outcome(error=exc))
+                else:
+                    connection.exec_driver_sql(_RELEASE_SAVEPOINT)
+                    outcomes.append(Outcome(value, revision))
+                    done.append(tx)
+                    newest = revision
+                finally:
+                    if tx is not None:
+                        tx.close()
+            if newest is not None and self.dialect == "postgresql":
+                connection.execute(NOTIFY, {"revision": str(newest)})
+            connection.commit()
+        for tx in done:
+            for hook in tx.after_commit:
+                hook()
+        return outcomes
 
     def current_revision(self) -> int:
         """The last committed revision."""
