@@ -3,8 +3,8 @@
 agent plugs and reports plugged) and with OVN (the service writes the logical switch port,
 ovn-controller claims the agent's device, ``up`` marks the binding plugged). A real ``vifbind
 serve`` and a real ``vifbind agent`` process; the floor in the same run on the same OVS: one
-raw OVSDB add-port of a tap waiting for vswitchd (plain OVS), the same with ``iface-id`` until
-northbound reads ``up=true`` (OVN)."""
+raw OVSDB add-port waiting for vswitchd (plain OVS: of a tap, or of a veth's end for the hybrid
+plug), the same with ``iface-id`` until northbound reads ``up=true`` (OVN)."""
 
 from __future__ import annotations
 
@@ -152,7 +152,8 @@ def measure_variant(
     for repetition in range(times + (1 if profile is not None else 0)):
         profiling = profile if repetition == times else None
         with compute_host(ovn=variant.datapath == "ovn", backends=variant.datapath) as compute:
-            raw = floor.measure(compute, count)
+            hybrid = variant.datapath == "ovs" and variant.port_security
+            raw = floor.measure(compute, count, "veth" if hybrid else "tap")
             agent = compute.start_agent()
             try:
                 measured = bind_ports(compute, agent, variant, count, profiling, report)

@@ -1,13 +1,15 @@
-"""The floor of bind → plugged, measured on the same OVS before vifbind: one tap at a time, one
-raw OVSDB transaction (ovsdbapp, waiting for vswitchd's ``cur_cfg``) adding it as a port, until
-it has an ``ofport`` — and with OVN, with ``iface-id`` naming a logical switch port, until
-northbound reads ``up=true``. The taps exist beforehand (made by one ``ip -batch``, outside the
+"""The floor of bind → plugged, measured on the same OVS before vifbind: one device at a time,
+one raw OVSDB transaction (ovsdbapp, waiting for vswitchd's ``cur_cfg``) adding it as a port,
+until it has an ``ofport`` — and with OVN, with ``iface-id`` naming a logical switch port, until
+northbound reads ``up=true``. The device is the kind vifbind's plug gives OVS in that variant: a
+tap, or for the hybrid plug one end of a veth pair (the userspace datapath takes some three times
+as long to open one). The devices exist beforehand (made by one ``ip -batch``, outside the
 timing), and everything is removed again so that vifbind starts on a clean bridge."""
 
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Literal
 
 from ovsdbapp.backend.ovs_idl import connection
 from ovsdbapp.schema.open_vswitch import impl_idl as ovs_idl
@@ -16,6 +18,11 @@ from ovsdbapp.schema.ovn_northbound import impl_idl as nb_idl
 from bench.common.compute import Compute
 from vifbind.sandbox import run
 
+MAKE = {
+    "tap": "tuntap add dev {name} mode tap",
+    "veth": "link add {name} type veth peer name {name}p",
+}
+"""The ``ip`` command that makes each device (deleting a veth's end deletes its peer)."""
 TIMEOUT = 30.0
 POLL = 0.0002  # seconds between two looks at the northbound replica this process holds
 
@@ -28,10 +35,10 @@ def _api(remote: str, schema: str, base: type[Any]) -> tuple[Any, Any]:
     return api, conn
 
 
-def measure(compute: Compute, count: int) -> list[float]:
-    """Milliseconds per tap from add-port to ``ofport`` (or, with OVN, to ``up=true``)."""
+def measure(compute: Compute, count: int, device: Literal["tap", "veth"] = "tap") -> list[float]:
+    """Milliseconds per device from add-port to ``ofport`` (or, with OVN, to ``up=true``)."""
     names = [f"vbfl{i}" for i in range(count)]
-    _batch(compute, [f"tuntap add dev {n} mode tap" for n in names])
+    _batch(compute, [MAKE[device].format(name=n) for n in names])
     ovs, ovs_conn = _api(compute.ovs.remote, "Open_vSwitch", ovs_idl.OvsdbIdl)
     nb: Any = None
     nb_conn: Any = None
@@ -64,7 +71,7 @@ def _one(ovs: Any, nb: Any, name: str) -> float:
         ofport = ovs.db_get("Interface", name, "ofport").execute(check_error=True)
         ofport = (ofport or [-1])[0] if isinstance(ofport, list) else ofport
         if ofport < 1:
-            raise RuntimeError(f"vswitchd could not open tap {name}: ofport {ofport}")
+            raise RuntimeError(f"vswitchd could not open {name}: ofport {ofport}")
         return 1000 * (time.perf_counter() - started)
     deadline = started + TIMEOUT
     while time.perf_counter() < deadline:
