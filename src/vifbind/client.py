@@ -12,7 +12,8 @@ that cannot reach one replica goes to the next, and the one that answered is use
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -41,8 +42,13 @@ from vifbind.errors import (
     VifbindError,
     WaitTimeout,
 )
+from vifbind.streamed import StreamedObject
 
 M = TypeVar("M", bound=BaseModel)
+K = TypeVar("K")
+
+CHUNK = 1 << 16
+"""Bytes read at a time from an answer that is parsed as it arrives."""
 
 ERRORS: dict[int, type[VifbindError]] = {
     400: InvalidInput,
@@ -185,13 +191,31 @@ class Client:
 
     def watch_host(self, host: str, *, since: int = 0, wait: float = 0) -> HostBindings:
         """The host's bindings changed after ``since``, waiting up to ``wait`` s for one."""
-        return self._call(
-            HostBindings,
+        answer, bindings = self.watch_host_each(host, since=since, wait=wait, keep=lambda b: b)
+        return answer.model_copy(update={"bindings": bindings})
+
+    def watch_host_each(
+        self, host: str, *, keep: Callable[[Binding], K], since: int = 0, wait: float = 0
+    ) -> tuple[HostBindings, list[K]]:
+        """``watch_host`` for a host's thousands of bindings: each one is validated and given
+        to ``keep`` as it is read, so that they never all exist as models (nor their text in
+        full) at once. Returns the answer without its bindings, and what ``keep`` made of them,
+        in order."""
+        kept: list[K] = []
+
+        def each(item: Any) -> None:
+            kept.append(keep(Binding.model_validate(item)))
+
+        with self._streamed(
             "GET",
             f"/v1/hosts/{host}/bindings",
             params={"since": since, "wait": wait},
             timeout=wait + self._timeout,
-        )
+        ) as chunks:
+            members = StreamedObject(chunks).members(
+                lambda key: each if key == "bindings" else None
+            )
+        return HostBindings.model_validate(members | {"bindings": []}), kept
 
     # -- bindings -------------------------------------------------------------------------
 
@@ -363,6 +387,16 @@ class Client:
         result: list[M] = adapter.validate_json(self._request(method, path, **options).content)
         return result
 
+    @contextmanager
+    def _streamed(self, method: str, path: str, **options: Any) -> Iterator[Iterator[bytes]]:
+        """The answer's body as it arrives, in chunks; a body that breaks off is the service
+        being unavailable."""
+        response = self._request(method, path, stream=True, **options)
+        try:
+            yield _chunks_of(response)
+        finally:
+            response.close()
+
     def _request(
         self,
         method: str,
@@ -370,6 +404,7 @@ class Client:
         *,
         revision: int | None = None,
         timeout: float | None = None,
+        stream: bool = False,
         **options: Any,
     ) -> httpx.Response:
         headers = {"If-Match": str(revision)} if revision is not None else {}
@@ -379,13 +414,16 @@ class Client:
             index = (first + step) % len(self.base_urls)
             url = self.base_urls[index]
             try:
-                response = self._http.request(
+                request = self._http.build_request(
                     method,
                     url + path,
                     headers=headers,
                     timeout=timeout if timeout is not None else self._timeout,
                     **options,
                 )
+                response = self._http.send(request, stream=stream)
+                if stream and response.status_code >= 400:
+                    response.read()
             except httpx.HTTPError as exc:
                 failures.append(f"{url}: {str(exc) or type(exc).__name__}")
                 if not _may_repeat(method, exc):
@@ -394,8 +432,18 @@ class Client:
             self._current = index
             if response.status_code < 400:
                 return response
+            response.close()
             raise _error_of(response)
         raise ServiceUnavailable(f"cannot reach the service at {'; '.join(failures)}")
+
+
+def _chunks_of(response: httpx.Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes(CHUNK)
+    except httpx.HTTPError as exc:
+        raise ServiceUnavailable(
+            f"the service's answer from {response.url} broke off: {str(exc) or type(exc).__name__}"
+        ) from None
 
 
 def _may_repeat(method: str, error: httpx.HTTPError) -> bool:

@@ -58,7 +58,7 @@ def test_bindings_reach_the_host_and_guests_talk(
         # The agent keeps what the host acts on, not the service's reasoning.
         assert api.get_binding(p1, "hv").decisions
         assert set(agent.desired) == {p1, p2}
-        assert all(b.decisions == [] for b in agent.desired.values())
+        assert all(b.binding().decisions == [] for b in agent.desired.values())
         g1.addr("192.0.2.1/24")
         g2.addr("192.0.2.2/24")
         assert g1.eventually_pings("192.0.2.2")

@@ -1,0 +1,72 @@
+"""A binding as the agent keeps it between two converges: compact, decoded when it is used.
+
+As a contract model, a binding weighs some 5 KB (every nested object is a model of its own), so
+a host's thousands of them were most of the agent's memory. Kept here: the binding's JSON
+document without its decisions (the service's reasoning, which the host never reads),
+compressed, and the few fields the agent reads without decoding it. The host decodes — and so
+validates again — one binding at a time while it vets and plans.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from dataclasses import dataclass
+
+from vifbind.contract import PROTECTIONS, Binding
+
+_LEVEL = 1
+"""zlib's fastest level: a binding's document shrinks to some 60 %, in microseconds."""
+
+
+def content(binding: Binding) -> str:
+    """What the host acts on in a binding, as a comparable digest (the content itself would be
+    a kilobyte per port)."""
+    text = json.dumps(binding.host_content(), sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def protected(binding: Binding) -> bool:
+    """Whether the host enforces any protection for ``binding`` (through its packet filter)."""
+    enforcement = getattr(binding, "host_enforcement", None)
+    return any(getattr(enforcement, name, None) is not None for name in PROTECTIONS)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBinding:
+    """One bound port's binding, as the agent holds it."""
+
+    port_id: str
+    network_id: str | None
+    revision: int
+    plugged: bool
+    plug_error: str | None
+    plug_retrying: bool
+    protected: bool
+    """Whether the host enforces a protection for it (see ``protected``)."""
+    content: str
+    """The digest of what the host acts on (see ``content``)."""
+    document: bytes
+    """The binding's JSON without its decisions, compressed."""
+
+    @classmethod
+    def of(cls, binding: Binding) -> HeldBinding:
+        """``binding`` as the agent keeps it."""
+        text = binding.model_dump_json(exclude={"decisions"})
+        return cls(
+            port_id=binding.port_id,
+            network_id=binding.network_id,
+            revision=binding.revision,
+            plugged=binding.plugged,
+            plug_error=binding.plug_error,
+            plug_retrying=binding.plug_retrying,
+            protected=protected(binding),
+            content=content(binding),
+            document=zlib.compress(text.encode(), _LEVEL),
+        )
+
+    def binding(self) -> Binding:
+        """The binding, validated again by the contract from its document (a
+        ``pydantic.ValidationError`` if it is not a binding)."""
+        return Binding.model_validate_json(zlib.decompress(self.document))
