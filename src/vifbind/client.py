@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from vifbind.contract import Binding, BindingProfile, HostReport, Segment
@@ -43,6 +42,7 @@ from vifbind.errors import (
     WaitTimeout,
 )
 from vifbind.streamed import StreamedObject
+from vifbind.transport import ConnectError, Response, Transport, TransportError
 
 M = TypeVar("M", bound=BaseModel)
 K = TypeVar("K")
@@ -77,7 +77,6 @@ class Client:
         token: str,
         *,
         timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         if not urls:
@@ -85,11 +84,7 @@ class Client:
         self.base_urls = tuple(url.rstrip("/") for url in urls)
         self._current = 0
         self._timeout = timeout
-        self._http = httpx.Client(
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-            transport=transport,
-        )
+        self._http = Transport({"Authorization": f"Bearer {token}"})
 
     @property
     def base_url(self) -> str:
@@ -406,7 +401,7 @@ class Client:
         timeout: float | None = None,
         stream: bool = False,
         **options: Any,
-    ) -> httpx.Response:
+    ) -> Response:
         headers = {"If-Match": str(revision)} if revision is not None else {}
         first = self._current
         failures: list[str] = []
@@ -414,46 +409,43 @@ class Client:
             index = (first + step) % len(self.base_urls)
             url = self.base_urls[index]
             try:
-                request = self._http.build_request(
+                response = self._http.request(
                     method,
                     url + path,
                     headers=headers,
                     timeout=timeout if timeout is not None else self._timeout,
+                    stream=stream,
                     **options,
                 )
-                response = self._http.send(request, stream=stream)
-                if stream and response.status_code >= 400:
-                    response.read()
-            except httpx.HTTPError as exc:
-                failures.append(f"{url}: {str(exc) or type(exc).__name__}")
+                if response.status_code >= 400:
+                    _ = response.content
+            except TransportError as exc:
+                failures.append(f"{url}: {exc}")
                 if not _may_repeat(method, exc):
                     break
                 continue
             self._current = index
             if response.status_code < 400:
                 return response
-            response.close()
             raise _error_of(response)
         raise ServiceUnavailable(f"cannot reach the service at {'; '.join(failures)}")
 
 
-def _chunks_of(response: httpx.Response) -> Iterator[bytes]:
+def _chunks_of(response: Response) -> Iterator[bytes]:
     try:
         yield from response.iter_bytes(CHUNK)
-    except httpx.HTTPError as exc:
+    except TransportError as exc:
         raise ServiceUnavailable(
-            f"the service's answer from {response.url} broke off: {str(exc) or type(exc).__name__}"
+            f"the service's answer from {response.url} broke off: {exc}"
         ) from None
 
 
-def _may_repeat(method: str, error: httpx.HTTPError) -> bool:
+def _may_repeat(method: str, error: TransportError) -> bool:
     """Whether a request that failed this way may go to the next replica."""
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-        return True
-    return isinstance(error, httpx.TransportError) and method.upper() in REPEATABLE
+    return isinstance(error, ConnectError) or method.upper() in REPEATABLE
 
 
-def _error_of(response: httpx.Response) -> VifbindError:
+def _error_of(response: Response) -> VifbindError:
     try:
         detail = response.json()["error"]
         message, field = str(detail["message"]), detail.get("field")

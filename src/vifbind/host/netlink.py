@@ -43,7 +43,7 @@ _ETH = re.compile(r"eth(\d+)")
 ZERO_MAC = "00:00:00:00:00:00"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkState:
     """A device as the kernel reports it."""
 

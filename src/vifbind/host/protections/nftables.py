@@ -54,7 +54,7 @@ _LEGACY_COMMENT = re.compile(r'comment "vifbind dev=(\S+) sum=\S+ sg=([01])"')
 Family = Literal["bridge", "netdev"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChainState:
     """A port's chain as found in the ruleset."""
 
