@@ -60,5 +60,5 @@ def test_an_empty_array_and_an_empty_object() -> None:
     ],
 )
 def test_a_malformed_text_is_refused(text: bytes) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="."):
         read(text, 2)
