@@ -55,4 +55,3 @@ def test_a_tampered_document_fails_validation_when_decoded() -> None:
     assert forged.port_id == held.port_id
     with pytest.raises(ValidationError):
         forged.binding()
-

@@ -14,7 +14,7 @@ ANSWER = {
     "revision": 12345,
     "complete": True,
     "bindings": [
-        {"port_id": f"p{i}", "mtu": 1500 + i, "name": "é\\\"{}[],:" * i, "ips": [1.5, None, True]}
+        {"port_id": f"p{i}", "mtu": 1500 + i, "name": 'é\\"{}[],:' * i, "ips": [1.5, None, True]}
         for i in range(40)
     ],
     "peers": {"n1": ["192.0.2.1", "192.0.2.2"], "n2": []},
@@ -60,5 +60,5 @@ def test_an_empty_array_and_an_empty_object() -> None:
     ],
 )
 def test_a_malformed_text_is_refused(text: bytes) -> None:
-    with pytest.raises(ValueError, match="."):
+    with pytest.raises(ValueError, match=r"\w"):
         read(text, 2)
