@@ -26,20 +26,14 @@ from vifbind.host.protections.rules import PortFilter, port_filter
 MECHANISM = "nftables"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vetted:
-    """A binding the host accepted, with everything it should own."""
+    """A binding the host accepted: everything it should own. Not the binding itself: a
+    reconcile keeps the vetted ports that need work, and a binding's model is kilobytes."""
 
-    binding: Binding
-    vif: VifBase
-    plug: Plug
+    port_id: str
     layout: Layout
     filter: PortFilter | None
-
-    @property
-    def port_id(self) -> str:
-        """The binding's port."""
-        return self.binding.port_id
 
 
 def revalidate(binding: Binding | HeldBinding) -> Binding:
@@ -84,7 +78,7 @@ def vet(binding: Binding | HeldBinding, config: HostConfig, inventory: Inventory
         getattr(checked.host_enforcement, name) is not None for name in PROTECTIONS
     ):
         filtered = port_filter(checked, layout.filter.device)
-    return Vetted(checked, vif, plug, layout, filtered)
+    return Vetted(checked.port_id, layout, filtered)
 
 
 def _check_protections(binding: Binding, vif: VifBase, plug: Plug) -> None:
