@@ -395,12 +395,12 @@ class Host:
         self._nft.remove(chains)
         touched |= {c.port_id for c in chains}
         if networks:
-            self._remove_unused_networks(networks, self._netlink.links())
+            self._remove_unused_networks(networks, self._netlink.network_devices(networks))
         return [p for p in port_ids if p in touched]
 
     def _remove_unused_networks(self, bridges: Collection[str], links: list[LinkState]) -> None:
         """Remove the networks of ``bridges`` that no device uses any more (``links``: the
-        host's devices now, one dump for every bridge)."""
+        bridges, their members and every network's devices now, one dump for every bridge)."""
         marks = {link.name: link.alias for link in links if link.name in bridges}
         used = {
             link.master
