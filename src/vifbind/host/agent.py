@@ -66,7 +66,7 @@ class Agent:
     _reported_at: float = float("-inf")
     _facts_at: float = float("-inf")
     _reconciled_at: float = float("-inf")
-    _outcomes: dict[str, tuple[str, Outcome, str | None]] = field(default_factory=dict)
+    _outcomes: dict[str, tuple[bytes, Outcome, str | None]] = field(default_factory=dict)
     batch_reports: bool = True
     """Whether the service takes several plugged reports in one request (learnt: an older one
     answers 404)."""
@@ -231,7 +231,7 @@ class Agent:
     def _tell(self, results: Iterable[PortResult]) -> None:
         """Report each port's outcome once per decision (and again when it changes); the
         reports of one batch go in one request."""
-        pending: list[tuple[PortPlugged, tuple[str, Outcome, str | None], PortResult]] = []
+        pending: list[tuple[PortPlugged, tuple[bytes, Outcome, str | None], PortResult]] = []
         for result in results:
             binding = self.desired.get(result.port_id)
             if binding is None or result.outcome == "unplugged":

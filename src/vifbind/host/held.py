@@ -35,11 +35,11 @@ it, a document of some 770 bytes takes about 190 rather than 450. Any text decod
 encoded: a contract with new fields only compresses a little less."""
 
 
-def content(binding: Binding) -> str:
+def content(binding: Binding) -> bytes:
     """What the host acts on in a binding, as a comparable digest (the content itself would be
     a kilobyte per port)."""
     text = json.dumps(binding.host_content(), sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 def protected(binding: Binding) -> bool:
@@ -60,7 +60,7 @@ class HeldBinding:
     plug_retrying: bool
     protected: bool
     """Whether the host enforces a protection for it (see ``protected``)."""
-    content: str
+    content: bytes
     """The digest of what the host acts on (see ``content``)."""
     document: bytes
     """The binding's JSON without its decisions, compressed."""
