@@ -22,7 +22,7 @@ from typing import Any
 
 import typer.main
 
-from vifbind.cli import app
+from vifbind.cli import app, load
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs"
@@ -168,6 +168,7 @@ def parse_command(argv: list[str]) -> Any:
     """Parse ``vifbind ARGV`` exactly as the command would — every subcommand, option name,
     option value and required argument — without running it; ``CommandLineError`` otherwise."""
     try:
+        load()
         command: Any = typer.main.get_command(app)
         context = command.make_context("vifbind", list(argv))
         while hasattr(command, "resolve_command"):

@@ -6,13 +6,19 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from vifbind.cli import GROUPS
+
 MODULES = {
     "Python alone": "",
     "pydantic + vifbind.contract": "vifbind.contract",
-    "httpx + vifbind.client": "vifbind.client",
+    "vifbind.client (on http.client)": "vifbind.client",
     "pyroute2": "pyroute2",
     "the ovs library's OVSDB IDL": "ovs.db.idl",
-    "typer + the vifbind CLI": "vifbind.cli.app",
+    "typer + the agent's command": "vifbind.cli.app, vifbind.cli.agent",
+    "every command of the vifbind CLI (rich included)": ", ".join(
+        f"vifbind.cli.{group}" for group in GROUPS
+    )
+    + ", rich.console, rich.table",
     "everything the agent imports": "vifbind.cli.app, vifbind.cli.agent, vifbind.host.agent, "
     "vifbind.host.host",
 }

@@ -12,10 +12,10 @@ that cannot reach one replica goes to the next, and the one that answered is use
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from vifbind.contract import Binding, BindingProfile, HostReport, Segment
@@ -41,8 +41,14 @@ from vifbind.errors import (
     VifbindError,
     WaitTimeout,
 )
+from vifbind.streamed import StreamedObject
+from vifbind.transport import ConnectError, Response, Transport, TransportError
 
 M = TypeVar("M", bound=BaseModel)
+K = TypeVar("K")
+
+CHUNK = 1 << 16
+"""Bytes read at a time from an answer that is parsed as it arrives."""
 
 ERRORS: dict[int, type[VifbindError]] = {
     400: InvalidInput,
@@ -71,7 +77,6 @@ class Client:
         token: str,
         *,
         timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         urls = [base_url] if isinstance(base_url, str) else list(base_url)
         if not urls:
@@ -79,11 +84,7 @@ class Client:
         self.base_urls = tuple(url.rstrip("/") for url in urls)
         self._current = 0
         self._timeout = timeout
-        self._http = httpx.Client(
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=timeout,
-            transport=transport,
-        )
+        self._http = Transport({"Authorization": f"Bearer {token}"})
 
     @property
     def base_url(self) -> str:
@@ -185,13 +186,31 @@ class Client:
 
     def watch_host(self, host: str, *, since: int = 0, wait: float = 0) -> HostBindings:
         """The host's bindings changed after ``since``, waiting up to ``wait`` s for one."""
-        return self._call(
-            HostBindings,
+        answer, bindings = self.watch_host_each(host, since=since, wait=wait, keep=lambda b: b)
+        return answer.model_copy(update={"bindings": bindings})
+
+    def watch_host_each(
+        self, host: str, *, keep: Callable[[Binding], K], since: int = 0, wait: float = 0
+    ) -> tuple[HostBindings, list[K]]:
+        """``watch_host`` for a host's thousands of bindings: each one is validated and given
+        to ``keep`` as it is read, so that they never all exist as models (nor their text in
+        full) at once. Returns the answer without its bindings, and what ``keep`` made of them,
+        in order."""
+        kept: list[K] = []
+
+        def each(item: Any) -> None:
+            kept.append(keep(Binding.model_validate(item)))
+
+        with self._streamed(
             "GET",
             f"/v1/hosts/{host}/bindings",
             params={"since": since, "wait": wait},
             timeout=wait + self._timeout,
-        )
+        ) as chunks:
+            members = StreamedObject(chunks).members(
+                lambda key: each if key == "bindings" else None
+            )
+        return HostBindings.model_validate(members | {"bindings": []}), kept
 
     # -- bindings -------------------------------------------------------------------------
 
@@ -363,6 +382,16 @@ class Client:
         result: list[M] = adapter.validate_json(self._request(method, path, **options).content)
         return result
 
+    @contextmanager
+    def _streamed(self, method: str, path: str, **options: Any) -> Iterator[Iterator[bytes]]:
+        """The answer's body as it arrives, in chunks; a body that breaks off is the service
+        being unavailable."""
+        response = self._request(method, path, stream=True, **options)
+        try:
+            yield _chunks_of(response)
+        finally:
+            response.close()
+
     def _request(
         self,
         method: str,
@@ -370,8 +399,9 @@ class Client:
         *,
         revision: int | None = None,
         timeout: float | None = None,
+        stream: bool = False,
         **options: Any,
-    ) -> httpx.Response:
+    ) -> Response:
         headers = {"If-Match": str(revision)} if revision is not None else {}
         first = self._current
         failures: list[str] = []
@@ -384,10 +414,13 @@ class Client:
                     url + path,
                     headers=headers,
                     timeout=timeout if timeout is not None else self._timeout,
+                    stream=stream,
                     **options,
                 )
-            except httpx.HTTPError as exc:
-                failures.append(f"{url}: {str(exc) or type(exc).__name__}")
+                if response.status_code >= 400:
+                    _ = response.content
+            except TransportError as exc:
+                failures.append(f"{url}: {exc}")
                 if not _may_repeat(method, exc):
                     break
                 continue
@@ -398,14 +431,21 @@ class Client:
         raise ServiceUnavailable(f"cannot reach the service at {'; '.join(failures)}")
 
 
-def _may_repeat(method: str, error: httpx.HTTPError) -> bool:
+def _chunks_of(response: Response) -> Iterator[bytes]:
+    try:
+        yield from response.iter_bytes(CHUNK)
+    except TransportError as exc:
+        raise ServiceUnavailable(
+            f"the service's answer from {response.url} broke off: {exc}"
+        ) from None
+
+
+def _may_repeat(method: str, error: TransportError) -> bool:
     """Whether a request that failed this way may go to the next replica."""
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
-        return True
-    return isinstance(error, httpx.TransportError) and method.upper() in REPEATABLE
+    return isinstance(error, ConnectError) or method.upper() in REPEATABLE
 
 
-def _error_of(response: httpx.Response) -> VifbindError:
+def _error_of(response: Response) -> VifbindError:
     try:
         detail = response.json()["error"]
         message, field = str(detail["message"]), detail.get("field")

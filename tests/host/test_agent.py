@@ -58,7 +58,7 @@ def test_bindings_reach_the_host_and_guests_talk(
         # The agent keeps what the host acts on, not the service's reasoning.
         assert api.get_binding(p1, "hv").decisions
         assert set(agent.desired) == {p1, p2}
-        assert all(b.decisions == [] for b in agent.desired.values())
+        assert all(b.binding().decisions == [] for b in agent.desired.values())
         g1.addr("192.0.2.1/24")
         g2.addr("192.0.2.2/24")
         assert g1.eventually_pings("192.0.2.2")
@@ -277,3 +277,40 @@ def test_ovn_bindings_on_two_hosts_plugged_by_ovn_and_talking_over_geneve(
             a1.ip("neigh", "flush", "dev", "eth0")
             a2.ip("neigh", "flush", "dev", "eth0")
             assert not a1.ping("203.0.113.42", count=2, timeout=1), "a changed MAC is dropped"
+
+
+def port_chain(hv: Any, port_id: str) -> str:
+    """The name of the port's nftables chain on the host (it carries the rules' digest)."""
+    listing = subprocess.run(
+        ["ip", "netns", "exec", hv.ns.name, "nft", "list", "chains"],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout  # fmt: skip
+    found = [w for line in listing.splitlines() for w in line.split() if w.startswith("o-")]
+    return next(name for name in found if name.removeprefix("o-").startswith(port_id))
+
+
+def test_a_changed_binding_reaches_the_host_a_restated_one_changes_nothing(
+    make_host: Callable[..., Any], netns: Callable[[str], Namespace], service: RunningService
+) -> None:
+    """The agent keeps bindings compactly (a digest of what the host acts on): a change of the
+    port's addresses, which its anti-spoofing rules name, is still told apart and applied; a
+    plugged report, which changes only the service's record, is not."""
+    hv = ovs_host(make_host)
+    guest = netns("g")
+    api = service.client()
+    net = api.create_network([vxlan(105)])
+    with agent_of(hv, service) as agent:
+        wait_for(lambda: bool(api.list_hosts()), what="the agent's report")
+        port_id = guest_port(api, net.id, guest, "192.0.2.31")
+        api.bind(port_id, "hv", check=True)
+        assert api.wait_plugged(port_id, "hv", timeout=20).plugged
+        wait_for(lambda: port_id in agent.desired, what="the agent's copy of the binding")
+        held, chain = agent.desired[port_id], port_chain(hv, port_id)
+        wait_for(lambda: agent.desired[port_id].plugged, what="the plugged report's echo")
+        assert agent.desired[port_id].content == held.content
+        assert port_chain(hv, port_id) == chain
+        api.update_port(port_id, fixed_ips=["192.0.2.32"])
+        wait_for(lambda: port_chain(hv, port_id) != chain, what="the rules of the new address")
+        assert agent.desired[port_id].content != held.content
+        assert agent.desired[port_id].binding().fixed_ips == ["192.0.2.32"]
+        assert api.wait_plugged(port_id, "hv", timeout=20).plugged

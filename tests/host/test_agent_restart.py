@@ -15,6 +15,7 @@ import pytest
 from vifbind.client import Client
 from vifbind.contract.api import PLUG_ERROR_MAX
 from vifbind.host.agent import Agent
+from vifbind.host.held import HeldBinding
 from vifbind.host.results import PortResult
 from vifbind.sandbox import wait_for
 from vifbind.service.settings import ServiceSettings
@@ -84,7 +85,7 @@ def test_a_reason_longer_than_the_contract_takes_is_cut_not_fatal(
         agent = Agent(hv.host, client)
         client.report_host(hv.host.facts())
         port_id = api.create_port(net.id, fixed_ips=["192.0.2.40"]).id
-        agent.desired[port_id] = api.bind(port_id, "hv", check=True)
+        agent.desired[port_id] = HeldBinding.of(api.bind(port_id, "hv", check=True))
         agent._tell([PortResult(port_id=port_id, outcome="failed", reason="x" * 5000)])
     stored = api.get_binding(port_id, "hv")
     assert stored.plug_retrying and stored.plug_error is not None

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from testbed.serve import ServeProcess, start_serve
@@ -182,3 +183,24 @@ def test_linux_bridge_hosts_learn_each_others_tunnel_endpoints(service: RunningS
     api.unbind(second.id, "cmp-2")
     gone = api.watch_host("cmp-1", since=quiet.revision)
     assert gone.peers_changed and gone.peers == {net.id: []}
+
+
+def test_the_answer_read_as_it_arrives_is_the_answer_read_whole(service: RunningService) -> None:
+    """The agent reads a host's complete answer a binding at a time (``watch_host_each``): it
+    gets what the service's answer says as a whole, for a complete and an incremental one."""
+    api = service.client()
+    first = [bound_port(api) for _ in range(3)]
+    whole = HostBindings.model_validate_json(
+        httpx.get(
+            f"{service.url}/v1/hosts/cmp-1/bindings",
+            headers={"Authorization": f"Bearer {service.admin_token}"},
+        ).content
+    )
+    assert whole.complete and sorted(b.port_id for b in whole.bindings) == sorted(first)
+    assert api.watch_host("cmp-1") == whole
+    answer, kept = api.watch_host_each("cmp-1", keep=lambda b: (b.port_id, b.revision))
+    assert kept == [(b.port_id, b.revision) for b in whole.bindings]
+    assert answer == whole.model_copy(update={"bindings": []})
+    api.unbind(first[0], "cmp-1")
+    change, gone = api.watch_host_each("cmp-1", since=whole.revision, keep=lambda b: b.status)
+    assert not change.complete and gone == ["unbound"]

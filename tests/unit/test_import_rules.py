@@ -16,7 +16,12 @@ RULES: dict[str, tuple[str, ...]] = {
     "vifbind.backends": ("vifbind.backends", "vifbind.contract", "vifbind.errors"),
     "vifbind.negotiate": ("vifbind.backends", "vifbind.contract", "vifbind.errors"),
     "vifbind.render": ("vifbind.render", "vifbind.contract", "vifbind.errors"),
-    "vifbind.client": ("vifbind.contract", "vifbind.errors"),
+    "vifbind.client": (
+        "vifbind.contract",
+        "vifbind.errors",
+        "vifbind.transport",
+        "vifbind.streamed",
+    ),
     "vifbind.host": (
         "vifbind.host",
         "vifbind.client",
@@ -35,6 +40,8 @@ RULES: dict[str, tuple[str, ...]] = {
     ),
     "vifbind.doctor": (),
     "vifbind.sandbox": (),
+    "vifbind.transport": (),
+    "vifbind.streamed": (),
 }
 """What each part of vifbind may import from vifbind."""
 

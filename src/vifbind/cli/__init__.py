@@ -1,19 +1,46 @@
-"""The ``vifbind`` command: one module per command group, all registered on ``app.app``."""
+"""The ``vifbind`` command: one module per command group, each registering its commands on
+``app.app`` when it is imported.
 
-# Importing a command module registers its commands on the app.
-from vifbind.cli import (  # noqa: F401
-    agent,
-    bindings,
-    demo,
-    doctor,
-    hosts,
-    negotiate,
-    networks,
-    ports,
-    render,
-    schema,
-    serve,
+``vifbind agent`` loads its own group only: it is a daemon on every host, held to a memory
+budget, and the other groups (with rich for their tables) were megabytes of it. Any other
+command line loads every group (the help lists them all).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from vifbind.cli.app import app
+from vifbind.cli.app import main as _main
+
+GROUPS = (
+    "agent",
+    "bindings",
+    "demo",
+    "doctor",
+    "hosts",
+    "negotiate",
+    "networks",
+    "ports",
+    "render",
+    "schema",
+    "serve",
 )
-from vifbind.cli.app import app, main
+"""The command modules (``vifbind.cli.<name>``)."""
 
-__all__ = ["app", "main"]
+
+def load(groups: tuple[str, ...] = GROUPS) -> None:
+    """Register the commands of ``groups`` on ``app`` (a program that runs ``app`` itself
+    calls this first)."""
+    for group in groups:
+        importlib.import_module(f"vifbind.cli.{group}")
+
+
+def main() -> None:
+    """Entry point of the ``vifbind`` console script."""
+    load(("agent",) if sys.argv[1:2] == ["agent"] else GROUPS)
+    _main()
+
+
+__all__ = ["GROUPS", "app", "load", "main"]

@@ -6,17 +6,19 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import BaseModel
-from rich.console import Console
-from rich.table import Table
 
 from vifbind.client import Client
 from vifbind.errors import InvalidInput, Unauthorized
 from vifbind.service.settings import ADMIN_TOKEN_FILE, DEFAULT_LISTEN, default_state_dir
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DEFAULT_SERVICE = f"http://{DEFAULT_LISTEN}"
 
@@ -45,9 +47,25 @@ TokenFile = Annotated[
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON only (for scripts).")]
 
-# Piped output is not cut to 80 columns: ids must survive whole for grep and copy.
-console = Console(width=None if sys.stdout.isatty() else 250)
-errors = Console(stderr=True)
+
+@cache
+def _consoles() -> dict[str, Console]:
+    # rich is loaded by the first command that prints for people: not by `vifbind agent`, a
+    # daemon on every host held to a memory budget.
+    from rich.console import Console
+
+    # Piped output is not cut to 80 columns: ids must survive whole for grep and copy.
+    return {
+        "console": Console(width=None if sys.stdout.isatty() else 250),
+        "errors": Console(stderr=True),
+    }
+
+
+def __getattr__(name: str) -> Console:
+    """``console`` (stdout) and ``errors`` (stderr), made on first use."""
+    if name in ("console", "errors"):
+        return _consoles()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def connect(service: str | None, token: str | None, token_file: Path | None) -> Client:
@@ -100,9 +118,11 @@ def emit_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any]) -> None:
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Print a table for people."""
+    from rich.table import Table
+
     view = Table(title=title, title_justify="left", show_lines=False)
     for column in columns:
         view.add_column(column, overflow="fold", no_wrap=column in ("id", "port", "network"))
     for row in rows:
         view.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(view)
+    _consoles()["console"].print(view)

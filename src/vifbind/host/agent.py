@@ -13,8 +13,6 @@ never unplugged for the service's sake — and the agent retries with a growing 
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import threading
 import time
@@ -26,6 +24,7 @@ from vifbind.client import Client
 from vifbind.contract import Binding, HostReport
 from vifbind.contract.api import PLUG_ERROR_MAX, HostBindings, PortPlugged
 from vifbind.errors import Conflict, NotFound, ServiceUnavailable
+from vifbind.host.held import HeldBinding
 from vifbind.host.host import Host
 from vifbind.host.results import Outcome, PortResult
 
@@ -52,13 +51,6 @@ class AgentSettings:
     """Longest wait between two attempts to reach the service."""
 
 
-def content(binding: Binding) -> str:
-    """What the host acts on in a binding, as a comparable digest (the agent keeps one per
-    port: the content itself would be a kilobyte each)."""
-    text = json.dumps(binding.host_content(), sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 @dataclass
 class Agent:
     """The agent of one host: ``run()`` until stopped, or ``step()`` once (tests)."""
@@ -67,14 +59,14 @@ class Agent:
     client: Client
     settings: AgentSettings = field(default_factory=AgentSettings)
     clock: Callable[[], float] = time.monotonic
-    desired: dict[str, Binding] = field(default_factory=dict)
+    desired: dict[str, HeldBinding] = field(default_factory=dict)
     peers: dict[str, list[str]] = field(default_factory=dict)
     revision: int = 0
     _reported: HostReport | None = None
     _reported_at: float = float("-inf")
     _facts_at: float = float("-inf")
     _reconciled_at: float = float("-inf")
-    _outcomes: dict[str, tuple[str, Outcome, str | None]] = field(default_factory=dict)
+    _outcomes: dict[str, tuple[bytes, Outcome, str | None]] = field(default_factory=dict)
     batch_reports: bool = True
     """Whether the service takes several plugged reports in one request (learnt: an older one
     answers 404)."""
@@ -128,13 +120,16 @@ class Agent:
         wait = max(0.0, min(self.settings.watch_wait, due - now))
         self.waiting = True
         try:
-            answer = self.client.watch_host(self.name, since=self.revision, wait=wait)
+            # Each binding is kept compact as it is read: a complete answer holds thousands.
+            answer, received = self.client.watch_host_each(
+                self.name, since=self.revision, wait=wait, keep=_received
+            )
         finally:
             self.waiting = False
         if answer.complete:
-            self._reconcile_to(answer)
+            self._reconcile_to(answer, received)
         else:
-            self._apply_changes(answer)
+            self._apply_changes(answer, received)
         self.revision = answer.revision
         if self.clock() - self._reconciled_at >= self.settings.reconcile_every:
             self._reconcile()
@@ -155,9 +150,9 @@ class Agent:
 
     # -- converging -----------------------------------------------------------------------
 
-    def _reconcile_to(self, answer: HostBindings) -> None:
+    def _reconcile_to(self, answer: HostBindings, received: list[HeldBinding | str]) -> None:
         """A complete answer: the host must hold exactly these bindings."""
-        self.desired = desired_from(answer.bindings)
+        self.desired = {b.port_id: b for b in received if isinstance(b, HeldBinding)}
         self.peers = dict(answer.peers)
         self._outcomes = {p: o for p, o in self._outcomes.items() if p in self.desired}
         self._reconcile()
@@ -176,21 +171,19 @@ class Agent:
             )
         self._tell(report.results)
 
-    def _apply_changes(self, answer: HostBindings) -> None:
+    def _apply_changes(self, answer: HostBindings, received: list[HeldBinding | str]) -> None:
         """An incremental answer: plug what changed (one batch), unplug what went away (one
         batch), and redo the ports of networks whose tunnel peers moved."""
-        changed: dict[str, Binding] = {}
+        changed: dict[str, HeldBinding] = {}
         gone: list[str] = []
-        for received in answer.bindings:
-            known = self.desired.get(received.port_id)
-            if received.status != "bound":
-                if known is not None:
-                    del self.desired[received.port_id]
-                    gone.append(received.port_id)
+        for binding in received:
+            if not isinstance(binding, HeldBinding):
+                if self.desired.pop(binding, None) is not None:
+                    gone.append(binding)
                 continue
-            binding = held(received)
+            known = self.desired.get(binding.port_id)
             self.desired[binding.port_id] = binding
-            if known is None or content(known) != content(binding):
+            if known is None or known.content != binding.content:
                 changed[binding.port_id] = binding
             else:
                 self._retell(binding)
@@ -222,11 +215,11 @@ class Agent:
 
     # -- telling the service ----------------------------------------------------------------
 
-    def _retell(self, binding: Binding) -> None:
+    def _retell(self, binding: HeldBinding) -> None:
         """Say again what the host already did for an unchanged decision when the service's
         record disagrees (the binding was removed and made again while nothing changed here)."""
         known = self._outcomes.get(binding.port_id)
-        if known is None or known[0] != content(binding):
+        if known is None or known[0] != binding.content:
             return
         _, outcome, reason = known
         if binding.plugged != (outcome == "plugged") or (
@@ -238,12 +231,12 @@ class Agent:
     def _tell(self, results: Iterable[PortResult]) -> None:
         """Report each port's outcome once per decision (and again when it changes); the
         reports of one batch go in one request."""
-        pending: list[tuple[PortPlugged, tuple[str, Outcome, str | None], PortResult]] = []
+        pending: list[tuple[PortPlugged, tuple[bytes, Outcome, str | None], PortResult]] = []
         for result in results:
             binding = self.desired.get(result.port_id)
             if binding is None or result.outcome == "unplugged":
                 continue
-            key = (content(binding), result.outcome, result.reason)
+            key = (binding.content, result.outcome, result.reason)
             plugged = result.outcome == "plugged"
             if binding.plugged == plugged and (
                 plugged
@@ -320,13 +313,13 @@ def _summary(report: HostReport) -> str:
     return f"{report.hypervisor}, vif types {types or 'none'}"
 
 
-def desired_from(bindings: Iterable[Binding]) -> dict[str, Binding]:
+def desired_from(bindings: Iterable[Binding]) -> dict[str, HeldBinding]:
     """The bindings a host must hold, by port: those bound to it, active or not (a migration's
     destination is plugged ahead of its activation), as the agent keeps them."""
-    return {b.port_id: held(b) for b in bindings if b.status == "bound"}
+    return {b.port_id: HeldBinding.of(b) for b in bindings if b.status == "bound"}
 
 
-def held(binding: Binding) -> Binding:
-    """A binding as the agent keeps it: without its decisions, the service's reasoning, which the
-    host never reads (with every backend's reason, they are most of a binding's memory)."""
-    return binding.model_copy(update={"decisions": []}) if binding.decisions else binding
+def _received(binding: Binding) -> HeldBinding | str:
+    """A binding of a watch answer as the agent keeps it: a bound one held compactly, any
+    other only as its port id (the host must not hold it)."""
+    return HeldBinding.of(binding) if binding.status == "bound" else binding.port_id

@@ -17,6 +17,7 @@ from vifbind.contract import PROTECTIONS, Binding, VifBase
 from vifbind.contract.types import check_interface_name
 from vifbind.errors import UnsafeVIF, validation_problems
 from vifbind.host.config import HostConfig
+from vifbind.host.held import HeldBinding
 from vifbind.host.inventory import Inventory
 from vifbind.host.layout import NEW_DEVICE_PREFIX, Layout, LinkSpec, network_owner, port_owner
 from vifbind.host.plugs import PLUGS, Plug
@@ -25,26 +26,23 @@ from vifbind.host.protections.rules import PortFilter, port_filter
 MECHANISM = "nftables"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vetted:
-    """A binding the host accepted, with everything it should own."""
+    """A binding the host accepted: everything it should own. Not the binding itself: a
+    reconcile keeps the vetted ports that need work, and a binding's model is kilobytes."""
 
-    binding: Binding
-    vif: VifBase
-    plug: Plug
+    port_id: str
     layout: Layout
     filter: PortFilter | None
 
-    @property
-    def port_id(self) -> str:
-        """The binding's port."""
-        return self.binding.port_id
 
-
-def revalidate(binding: Binding) -> Binding:
+def revalidate(binding: Binding | HeldBinding) -> Binding:
     """The binding validated again by the contract, whatever built it: ``binding`` itself when
-    validation changes nothing (the copy is dropped at once: a reconcile vets thousands)."""
+    validation changes nothing (the copy is dropped at once: a reconcile vets thousands); a
+    held binding is validated as it is decoded from its document."""
     try:
+        if isinstance(binding, HeldBinding):
+            return binding.binding()
         data = binding.model_dump(mode="python", warnings=False)
         checked = Binding.model_validate(data)
         return binding if checked == binding else checked
@@ -54,7 +52,7 @@ def revalidate(binding: Binding) -> Binding:
         raise UnsafeVIF(f"binding is malformed: {exc}") from None
 
 
-def vet(binding: Binding, config: HostConfig, inventory: Inventory) -> Vetted:
+def vet(binding: Binding | HeldBinding, config: HostConfig, inventory: Inventory) -> Vetted:
     """Accept ``binding`` for this host, or raise ``UnsafeVIF`` saying why not."""
     checked = revalidate(binding)
     if checked.host != config.host:
@@ -80,7 +78,7 @@ def vet(binding: Binding, config: HostConfig, inventory: Inventory) -> Vetted:
         getattr(checked.host_enforcement, name) is not None for name in PROTECTIONS
     ):
         filtered = port_filter(checked, layout.filter.device)
-    return Vetted(checked, vif, plug, layout, filtered)
+    return Vetted(checked.port_id, layout, filtered)
 
 
 def _check_protections(binding: Binding, vif: VifBase, plug: Plug) -> None:

@@ -8,17 +8,18 @@ are devices enslaved and brought up.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import TracebackType
 
-from vifbind.contract import PROTECTIONS, Binding, HostReport, OvsFacts
+from vifbind.contract import Binding, HostReport, OvsFacts
 from vifbind.errors import PlugError, UnsafeVIF
 from vifbind.host import guard, reconcile
 from vifbind.host.config import HostConfig
 from vifbind.host.facts import host_report
 from vifbind.host.guard import Vetted
+from vifbind.host.held import HeldBinding, protected
 from vifbind.host.inventory import Inventory, take_inventory
 from vifbind.host.layout import NETWORK_OWNER_PREFIX, NEW_DEVICE_PREFIX, OWNER_PREFIX, LinkSpec
 from vifbind.host.netlink import LinkState, Netlink
@@ -29,6 +30,8 @@ from vifbind.host.results import PortResult, ReconcileReport
 
 Peers = Mapping[str, Collection[str]]
 """Per network id, the tunnel endpoints of the other hosts that have ports on it."""
+Desired = Binding | HeldBinding
+"""A binding the host should hold: a contract model, or as the agent keeps it."""
 
 
 class Host:
@@ -106,24 +109,27 @@ class Host:
 
     # -- convergence ---------------------------------------------------------------------
 
-    def apply(self, desired: Sequence[Binding], peers: Peers | None = None) -> list[PortResult]:
+    def apply(self, desired: Sequence[Desired], peers: Peers | None = None) -> list[PortResult]:
         """Plug (or repair) every binding of ``desired``; other ports are left alone."""
         return self._converge(desired, peers, orphans=False)[1]
 
-    def reconcile(self, desired: Sequence[Binding], peers: Peers | None = None) -> ReconcileReport:
+    def reconcile(self, desired: Sequence[Desired], peers: Peers | None = None) -> ReconcileReport:
         """Converge on exactly ``desired``: plug, repair, and remove what is orphaned."""
         plan, results, removed = self._converge(desired, peers, orphans=True)
         return ReconcileReport(drift=plan.drift(), results=results, removed=removed)
 
-    def check(self, desired: Sequence[Binding], peers: Peers | None = None) -> list[Drift]:
+    def check(self, desired: Sequence[Desired], peers: Peers | None = None) -> list[Drift]:
         """What ``reconcile`` would change, changing nothing."""
         inventory = self.inventory()
-        accepted, refused = self._vet(desired, inventory)
+        refused: list[tuple[str, str]] = []
+        planned = reconcile.plan(
+            self._vet(desired, inventory, refused), inventory, peers, refused=refused
+        )
         leftovers = [
             Drift(subject=name, kind="orphan", detail="device left by an interrupted plug")
             for name in self._netlink.leftovers()
         ]
-        return reconcile.plan(accepted, inventory, peers, refused=refused).drift() + leftovers
+        return planned.drift() + leftovers
 
     def unplug(self, port_id: str) -> PortResult:
         """Remove everything vifbind created for ``port_id``; succeed when it is already gone."""
@@ -162,10 +168,10 @@ class Host:
         return {p: c for p, c in self._nft.chains().items() if p in wanted}
 
     def _vet(
-        self, desired: Sequence[Binding], inventory: Inventory
-    ) -> tuple[list[Vetted], list[tuple[str, str]]]:
-        vetted: list[Vetted] = []
-        refused: list[tuple[str, str]] = []
+        self, desired: Sequence[Desired], inventory: Inventory, refused: list[tuple[str, str]]
+    ) -> Iterator[Vetted]:
+        """The bindings the host accepts, vetted one at a time as they are asked for (a
+        reconcile does not hold thousands at once); refusals are added to ``refused``."""
         seen: set[str] = set()
         for binding in desired:
             port_id = str(getattr(binding, "port_id", "?"))
@@ -174,13 +180,14 @@ class Host:
                 continue
             seen.add(port_id)
             try:
-                vetted.append(guard.vet(binding, self.config, inventory))
+                vetted = guard.vet(binding, self.config, inventory)
             except UnsafeVIF as exc:
                 refused.append((port_id, str(exc)))
-        return vetted, refused
+                continue
+            yield vetted
 
     def _converge(
-        self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
+        self, desired: Sequence[Desired], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
         try:
             return self._converge_once(desired, peers, orphans=orphans)
@@ -188,14 +195,12 @@ class Host:
             self._netlink.release_guests()
 
     def _converge_once(
-        self, desired: Sequence[Binding], peers: Peers | None, *, orphans: bool
+        self, desired: Sequence[Desired], peers: Peers | None, *, orphans: bool
     ) -> tuple[Plan, list[PortResult], list[str]]:
-        protected = any(
-            getattr(getattr(b, "host_enforcement", None), name, None) is not None
-            for b in desired
-            for name in PROTECTIONS
+        chains_needed = orphans or any(
+            d.protected if isinstance(d, HeldBinding) else protected(d) for d in desired
         )
-        inventory = self.inventory(chains_needed=orphans or protected)
+        inventory = self.inventory(chains_needed=chains_needed)
         # Only this object creates vbnew… devices, one plug at a time: any seen between two
         # plugs was left by a plug that was interrupted (a crash, a SIGKILL). Rare: the host is
         # read again only after removing some.
@@ -203,9 +208,15 @@ class Host:
         if leftovers:
             for name in leftovers:
                 self._netlink.delete(name)
-            inventory = self.inventory(chains_needed=orphans or protected)
-        accepted, refused = self._vet(desired, inventory)
-        plan = reconcile.plan(accepted, inventory, peers, orphans=orphans, refused=refused)
+            inventory = self.inventory(chains_needed=chains_needed)
+        refused: list[tuple[str, str]] = []
+        plan = reconcile.plan(
+            self._vet(desired, inventory, refused),
+            inventory,
+            peers,
+            orphans=orphans,
+            refused=refused,
+        )
         removed = self._remove_ports(list(plan.orphan_ports), inventory)
         if plan.orphan_networks:
             links = self._netlink.links()
@@ -230,8 +241,8 @@ class Host:
             chains,
         )
         results = [PortResult(port_id=p, outcome="refused", reason=r) for p, r in refused]
-        for port in plan.ports:
-            port_id = port.vetted.port_id
+        worked = {port.vetted.port_id for port in plan.ports}
+        for port_id in plan.accepted:
             if port_id in failed:
                 results.append(
                     PortResult(
@@ -240,7 +251,7 @@ class Host:
                 )
             else:
                 results.append(
-                    PortResult(port_id=port_id, outcome="plugged", changed=port.action != "keep")
+                    PortResult(port_id=port_id, outcome="plugged", changed=port_id in worked)
                 )
         return plan, results, removed
 
@@ -385,12 +396,12 @@ class Host:
         self._nft.remove(chains)
         touched |= {c.port_id for c in chains}
         if networks:
-            self._remove_unused_networks(networks, self._netlink.links())
+            self._remove_unused_networks(networks, self._netlink.network_devices(networks))
         return [p for p in port_ids if p in touched]
 
     def _remove_unused_networks(self, bridges: Collection[str], links: list[LinkState]) -> None:
         """Remove the networks of ``bridges`` that no device uses any more (``links``: the
-        host's devices now, one dump for every bridge)."""
+        bridges, their members and every network's devices now, one dump for every bridge)."""
         marks = {link.name: link.alias for link in links if link.name in bridges}
         used = {
             link.master

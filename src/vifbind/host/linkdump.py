@@ -15,7 +15,9 @@ from __future__ import annotations
 import errno
 import socket
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from vifbind.errors import PlugError
 from vifbind.host.rtnetlink import (
@@ -60,10 +62,11 @@ NDA_LLADDR = 2
 FLOOD_MAC = b"\0" * 6
 
 RECEIVE = 1 << 17
+T = TypeVar("T")
 ATTEMPTS = 5  # a dump interrupted by a concurrent change is read again
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawLink:
     """One device as the dump has it (``master`` is an index)."""
 
@@ -90,10 +93,7 @@ def _request(index: int = 0, name: str | None = None) -> bytes:
 
 def dump_links(sock: socket.socket) -> list[RawLink]:
     """Every device of the namespace ``sock`` (a ``NETLINK_ROUTE`` socket) belongs to."""
-    links: list[RawLink] = []
-    for start, end, data in _dump(sock, RTM_GETLINK, RTM_NEWLINK, _request(), "link"):
-        links.append(_link(data, start, end))
-    return links
+    return _dump(sock, RTM_GETLINK, RTM_NEWLINK, _request(), "link", _link)
 
 
 def get_link(requests: Requests, *, name: str | None = None, index: int = 0) -> RawLink | None:
@@ -114,37 +114,54 @@ def dump_flood_peers(sock: socket.socket) -> dict[int, set[str]]:
     """The remote endpoints of the all-zero (flood) FDB entries, by device index."""
     request = NDMSG.pack(socket.AF_BRIDGE, 0, 0, 0, 0)
     peers: dict[int, set[str]] = {}
-    for start, end, data in _dump(sock, RTM_GETNEIGH, RTM_NEWNEIGH, request, "FDB"):
-        _, index, _, _, _ = NDMSG.unpack_from(data, start)
-        mac = dst = None
-        for kind_of, value_start, value_end in attrs(data, start + NDMSG.size, end):
-            if kind_of == NDA_LLADDR:
-                mac = data[value_start:value_end]
-            elif kind_of == NDA_DST:
-                dst = data[value_start:value_end]
-        if mac == FLOOD_MAC and dst:
-            family = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
-            peers.setdefault(index, set()).add(socket.inet_ntop(family, dst))
+    for entry in _dump(sock, RTM_GETNEIGH, RTM_NEWNEIGH, request, "FDB", _flood_peer):
+        if entry is not None:
+            peers.setdefault(entry[0], set()).add(entry[1])
     return peers
 
 
+def _flood_peer(data: bytes, start: int, end: int) -> tuple[int, str] | None:
+    """(device index, remote endpoint) of a flood FDB entry; ``None`` for any other entry."""
+    _, index, _, _, _ = NDMSG.unpack_from(data, start)
+    mac = dst = None
+    for kind_of, value_start, value_end in attrs(data, start + NDMSG.size, end):
+        if kind_of == NDA_LLADDR:
+            mac = data[value_start:value_end]
+        elif kind_of == NDA_DST:
+            dst = data[value_start:value_end]
+    if mac != FLOOD_MAC or not dst:
+        return None
+    family = socket.AF_INET if len(dst) == 4 else socket.AF_INET6
+    return index, socket.inet_ntop(family, dst)
+
+
 def _dump(
-    sock: socket.socket, request: int, answer: int, body: bytes, what: str
-) -> list[tuple[int, int, bytes]]:
-    """The (start, end, buffer) of each ``answer`` message of one complete dump."""
+    sock: socket.socket,
+    request: int,
+    answer: int,
+    body: bytes,
+    what: str,
+    parse: Callable[[bytes, int, int], T],
+) -> list[T]:
+    """Each ``answer`` message of one complete dump, parsed (``parse(buffer, start, end)``) as
+    it is received: the raw messages of thousands of devices are megabytes."""
     for _ in range(ATTEMPTS):
-        found, interrupted = _dump_once(sock, request, answer, body)
+        found, interrupted = _dump_once(sock, request, answer, body, parse)
         if not interrupted:
             return found
     raise PlugError(f"{what} dump interrupted by changes {ATTEMPTS} times in a row")
 
 
 def _dump_once(
-    sock: socket.socket, request: int, answer: int, body: bytes
-) -> tuple[list[tuple[int, int, bytes]], bool]:
+    sock: socket.socket,
+    request: int,
+    answer: int,
+    body: bytes,
+    parse: Callable[[bytes, int, int], T],
+) -> tuple[list[T], bool]:
     sequence = 1
     sock.send(message(request, NLM_F_REQUEST | NLM_F_DUMP, sequence, body))
-    found: list[tuple[int, int, bytes]] = []
+    found: list[T] = []
     interrupted = False
     while True:
         data = sock.recv(RECEIVE)
@@ -160,7 +177,7 @@ def _dump_once(
                 error = error_code(data, offset)
                 raise PlugError(f"netlink dump: {errno.errorcode.get(error, error)}")
             if kind == answer:
-                found.append((offset + HEADER.size, offset + length, data))
+                found.append(parse(data, offset + HEADER.size, offset + length))
             offset += align(length)
 
 

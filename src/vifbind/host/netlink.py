@@ -20,14 +20,14 @@ import secrets
 import socket
 import struct
 import threading
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from vifbind.errors import PlugError
 from vifbind.host.ethtool import disable_tx_checksum
-from vifbind.host.layout import NEW_DEVICE_PREFIX, LinkSpec, Peer
+from vifbind.host.layout import NETWORK_OWNER_PREFIX, NEW_DEVICE_PREFIX, LinkSpec, Peer
 from vifbind.host.linkdump import RawLink, dump_flood_peers, dump_links, get_link
 from vifbind.host.namespaces import open_namespace, socket_in
 from vifbind.host.rtnetlink import Requests
@@ -44,7 +44,7 @@ _ETH = re.compile(r"eth(\d+)")
 ZERO_MAC = "00:00:00:00:00:00"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LinkState:
     """A device as the kernel reports it."""
 
@@ -59,6 +59,22 @@ class LinkState:
     local: str | None = None
     group: int = 0
     """The device group (0 unless someone set one)."""
+
+
+def _state(link: RawLink, names: Mapping[int, str]) -> LinkState:
+    """A dumped device as vifbind reads it (``names``: device names by index, for its
+    master's)."""
+    return LinkState(
+        name=link.name,
+        index=link.index,
+        kind="tap" if link.kind == "tun" else link.kind,
+        alias=link.alias,
+        mtu=link.mtu,
+        up=link.up,
+        master=names.get(link.master) if link.master else None,
+        vni=link.vni,
+        local=link.local,
+    )
 
 
 def _new_name() -> str:
@@ -155,19 +171,21 @@ class Netlink:
         """Every device of the namespace (one dump, read by ``linkdump``: fast at thousands)."""
         raw = dump_links(self._dump_socket)
         names = {link.index: link.name for link in raw}
+        return [_state(link, names) for link in raw]
+
+    def network_devices(self, bridges: Collection[str]) -> list[LinkState]:
+        """The devices called ``bridges``, those enslaved to them, and every device vifbind
+        made for a network, as they are now (one dump; of a host's thousands of other devices,
+        nothing is kept)."""
+        raw = dump_links(self._dump_socket)
+        names = {link.index: link.name for link in raw}
+        wanted = {link.index for link in raw if link.name in bridges}
         return [
-            LinkState(
-                name=link.name,
-                index=link.index,
-                kind="tap" if link.kind == "tun" else link.kind,
-                alias=link.alias,
-                mtu=link.mtu,
-                up=link.up,
-                master=names.get(link.master) if link.master else None,
-                vni=link.vni,
-                local=link.local,
-            )
+            _state(link, names)
             for link in raw
+            if link.index in wanted
+            or link.master in wanted
+            or link.alias.startswith(NETWORK_OWNER_PREFIX)
         ]
 
     def _index(self, name: str) -> int:

@@ -55,7 +55,7 @@ OWNER_KEY = "vifbind-port"
 Txn = ovs.db.idl.Transaction
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class OvsInterface:
     """One interface as OVSDB has it."""
 

@@ -6,7 +6,7 @@ plan is the host's job (``host.py``); ``check`` only reports it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,6 +79,10 @@ class Plan:
     """Everything that would converge the host."""
 
     ports: tuple[PortPlan, ...]
+    """The desired ports that need work (plug, replug or repair)."""
+    accepted: tuple[str, ...] = ()
+    """Every desired port the host accepted, in order: those not in ``ports`` are as they
+    should be (their vetted bindings are not kept: a reconcile plans thousands)."""
     networks: tuple[NetworkPlan, ...] = ()
     orphan_ports: tuple[str, ...] = ()
     orphan_networks: tuple[str, ...] = ()
@@ -214,30 +218,46 @@ def rules_drift(vetted: Vetted, inventory: Inventory) -> list[str]:
 
 
 def plan(
-    desired: Sequence[Vetted],
+    desired: Iterable[Vetted],
     inventory: Inventory,
     peers: Mapping[str, Collection[str]] | None = None,
     *,
     orphans: bool = True,
     refused: Sequence[tuple[str, str]] = (),
 ) -> Plan:
-    """What converges the host to ``desired`` (and removes orphans when ``orphans``)."""
-    ports = [port_plan(vetted, inventory) for vetted in desired]
-    networks = _network_plans(desired, inventory, peers or {})
-    wanted_ports = {v.port_id for v in desired} | {p for p, _ in refused}
+    """What converges the host to ``desired`` (and removes orphans when ``orphans``).
+
+    ``desired`` is read once, one port at a time, and only the ports that need work are kept:
+    it may be a generator that vets each binding as it is asked for (``refused`` is read after
+    it, so that generator may fill it meanwhile)."""
+    ports: list[PortPlan] = []
+    accepted: list[str] = []
+    layouts: dict[str, NetworkLayout] = {}
+    for vetted in desired:
+        accepted.append(vetted.port_id)
+        port = port_plan(vetted, inventory)
+        if port.action != "keep":
+            ports.append(port)
+        if vetted.layout.network is not None:
+            layouts[vetted.layout.network.network_id] = vetted.layout.network
+    networks = _network_plans(layouts, inventory, peers or {})
+    wanted_ports = set(accepted) | {p for p, _ in refused}
     wanted_networks = {n.layout.network_id for n in networks}
     orphan_ports: tuple[str, ...] = ()
     orphan_networks: tuple[str, ...] = ()
     if orphans:
         orphan_ports = tuple(sorted(inventory.owned_ports() - wanted_ports))
         orphan_networks = tuple(sorted(inventory.owned_networks() - wanted_networks))
-    return Plan(tuple(ports), networks, orphan_ports, orphan_networks, tuple(refused))
+    return Plan(
+        tuple(ports), tuple(accepted), networks, orphan_ports, orphan_networks, tuple(refused)
+    )
 
 
 def _network_plans(
-    desired: Sequence[Vetted], inventory: Inventory, peers: Mapping[str, Collection[str]]
+    layouts: Mapping[str, NetworkLayout],
+    inventory: Inventory,
+    peers: Mapping[str, Collection[str]],
 ) -> tuple[NetworkPlan, ...]:
-    layouts = {v.layout.network.network_id: v.layout.network for v in desired if v.layout.network}
     plans = []
     for network_id, layout in sorted(layouts.items()):
         create, recreate, reopen, mtu = [], [], [], []

@@ -56,7 +56,7 @@ _LEGACY_COMMENT = re.compile(r'comment "vifbind dev=(\S+) sum=\S+ sg=([01])"')
 Family = Literal["bridge", "netdev"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ChainState:
     """A port's chain as found in the ruleset."""
 
@@ -173,6 +173,9 @@ class Nftables:
         if existing is None:
             existing = self.chains()
         commands: list[dict[str, Any]] = []
+        # Each port's commands go into the batch as JSON text at once: as dicts, a batch of
+        # hundreds of ports' rules was megabytes of the agent's memory.
+        batch: list[str] = []
         if any(point.family == "bridge" for _, point in filters):
             commands += _bridge_base()
         if any(point.family == "netdev" for _, point in filters):
@@ -190,22 +193,24 @@ class Nftables:
                 ],
             )
             commands += _security_group_base()
+        batch += map(json.dumps, commands)
         for start in range(0, len(filters), PORTS_PER_BATCH):
             for port, point in filters[start : start + PORTS_PER_BATCH]:
                 old = existing.get(port.port_id)
-                commands += _removal([old]) if old is not None else []
-                commands += _port_commands(port, point)
-            self._apply(commands)
-            commands = []
+                batch += map(json.dumps, _removal([old]) if old is not None else [])
+                batch += map(json.dumps, _port_commands(port, point))
+            self._apply(batch)
+            batch = []
 
     def remove(self, chains: Sequence[ChainState]) -> None:
         """Remove ``chains`` (and their map and set elements), ``PORTS_PER_BATCH`` to a batch."""
         for start in range(0, len(chains), PORTS_PER_BATCH):
-            self._apply(_removal(chains[start : start + PORTS_PER_BATCH]))
+            self._apply(list(map(json.dumps, _removal(chains[start : start + PORTS_PER_BATCH]))))
 
-    def _apply(self, commands: list[dict[str, Any]]) -> None:
+    def _apply(self, commands: list[str]) -> None:
+        """Run one batch of ``commands`` (each one's JSON text)."""
         try:
-            self._nft.run(json.dumps({"nftables": commands}), json=True)
+            self._nft.run('{"nftables":[' + ",".join(commands) + "]}", json=True)
         except OSError as exc:
             raise PlugError(f"nft batch refused: {exc}") from None
 
