@@ -54,6 +54,20 @@ def _stat_fields(stat: str) -> list[str]:
     return stat[stat.rindex(")") + 2 :].split()
 
 
+def child_running(pid: int, script: str) -> int | None:
+    """The child of ``pid`` whose command line names ``script`` (a helper process it started),
+    or ``None``."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            try:
+                argv = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(arg.decode(errors="replace").endswith(script) for arg in argv):
+                return int(child)
+    return None
+
+
 def _peak_rss(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):

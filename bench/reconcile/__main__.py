@@ -23,7 +23,7 @@ from bench.common.cli import Output, finish, require_repetitions, run_command
 from bench.common.compute import HOST, Compute, compute_host
 from bench.common.environment import program_version
 from bench.common.figures import MIN_REPETITIONS, Figure, add
-from bench.common.process import usage
+from bench.common.process import child_running, usage
 from bench.common.profile import main_thread, sampled, seconds, summary
 from bench.common.report import Report, Row, Target
 from bench.reconcile import drift
@@ -96,6 +96,12 @@ def main(
             "resident memory of a fresh interpreter importing only (the agent's floor): "
             + footprint()
         )
+        report.notes.append(
+            "nft worker peak RSS: the agent's nft worker (host/protections/nft_worker.py), the "
+            "process of its own in which every nft command runs through libnftables, and where "
+            "nft's copy of the ruleset lives; its peak since it started, read as the agent "
+            "converged. Not part of the agent's RSS, as os-vif's privsep daemon is not of os-vif's."
+        )
         measure(options, mix, report)
     except RuntimeError as exc:
         typer.echo(f"bench.reconcile: {exc}", err=True)
@@ -112,6 +118,7 @@ def _figures() -> list[Figure]:
         Figure("orphans removed", "ports"),
         Figure("agent CPU", "s", digits=2),
         Figure("agent peak RSS", "MiB", digits=1),
+        Figure("nft worker peak RSS", "MiB", digits=1),
     ]
 
 
@@ -175,6 +182,8 @@ def restart_once(
     else:
         converged = plugged.agent.wait_reconciled(CONVERGE_TIMEOUT)
     used = usage(pid)
+    worker = child_running(pid, "nft_worker.py")
+    worker_rss = usage(worker).peak_rss_bytes / 2**20 if worker is not None else 0.0
     with Host(HostConfig.model_validate(compute.config)) as host:
         answer = compute.bindings()
         left = host.check(list(desired_from(answer.bindings).values()), answer.peers)
@@ -187,6 +196,7 @@ def restart_once(
         "orphans removed": converged.removed,
         "agent CPU": used.cpu_seconds,
         "agent peak RSS": used.peak_rss_bytes / 2**20,
+        "nft worker peak RSS": worker_rss,
     }
 
 

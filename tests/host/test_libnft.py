@@ -1,18 +1,18 @@
-"""nft commands through nftables' library, in a thread inside the host's namespace: they land
-in that namespace only, a refusal says nft's words, a change made by another tool is seen, and a
-command that hangs is an error rather than a stuck agent. Real nftables in namespaces of the
-test's own."""
+"""nft commands through nftables' library, in the agent's nft worker inside the host's namespace:
+they land in that namespace only, a refusal says nft's words, a change made by another tool is
+seen, and a command that hangs is an error rather than a stuck agent. Real nftables in
+namespaces of the test's own."""
 
 from __future__ import annotations
 
 import json
-import threading
+import os
+import signal
 from pathlib import Path
 
 import pytest
 
 from vifbind.host import namespaces
-from vifbind.host.protections import libnft
 from vifbind.host.protections.libnft import Libnft
 
 pytestmark = pytest.mark.e2e
@@ -89,21 +89,27 @@ def test_a_missing_namespace_is_an_error_naming_it(tmp_path) -> None:
 def test_a_hung_command_is_an_error_and_the_next_one_runs(netns, monkeypatch) -> None:
     host = netns("hung")
     nft = Libnft(Path("/run/netns") / host.name)
-    stuck = threading.Event()
-    real_run = libnft._Context.run
-
-    def hang_once(self: libnft._Context, command: str, as_json: bool, dry_run: bool) -> str:
-        if command == "list ruleset":
-            stuck.wait(10)
-        return real_run(self, command, as_json, dry_run)
-
-    monkeypatch.setattr(libnft._Context, "run", hang_once)
-    monkeypatch.setattr(namespaces, "RUN_TIMEOUT", 0.2)
     try:
+        nft.run("list tables")
+        stuck = nft.worker_pid
+        assert stuck is not None
+        os.kill(stuck, signal.SIGSTOP)  # a worker that never answers
+        monkeypatch.setattr(namespaces, "RUN_TIMEOUT", 0.2)
         with pytest.raises(OSError, match=r"nft did not finish within 0\.2 s"):
             nft.run("list ruleset")
+        assert not Path(f"/proc/{stuck}").exists(), "the stuck worker is gone"
         nft.run("add table inet vbthung")
+        assert nft.worker_pid not in (None, stuck)
         assert "vbthung" in host.exec("nft", "list", "tables")
     finally:
-        stuck.set()
         nft.close()
+
+
+def test_the_worker_ends_with_the_object_that_started_it(netns) -> None:
+    host = netns("ends")
+    nft = Libnft(Path("/run/netns") / host.name)
+    nft.run("list tables")
+    pid = nft.worker_pid
+    assert pid is not None
+    nft.close()
+    assert nft.worker_pid is None and not Path(f"/proc/{pid}").exists()
