@@ -45,7 +45,7 @@ class Host:
         self._ovsdb: Ovsdb | None = None
         # This object is the one writer of vifbind's tables: once a read found no port chain,
         # none exists until it installs one, and plugging ports without protections need not
-        # start the nft process that lists them.
+        # list them (nor start the nft worker).
         self._no_chains = False
 
     def close(self) -> None:

@@ -21,7 +21,8 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 RUN_TIMEOUT = 60.0
-"""Seconds a host tool may take: a hung ``nft`` fails its ports instead of stopping the agent."""
+"""Seconds a host tool or an nft command may take: a hung one fails its ports instead of
+stopping the agent."""
 
 
 def run_in(netns: Path | None, argv: list[str], stdin: str | None = None) -> str:
