@@ -11,6 +11,7 @@ in the agent's resident memory.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import subprocess
@@ -46,7 +47,10 @@ class Libnft:
         with self._lock:
             worker = self._started()
             try:
-                write_frame(cast(IO[bytes], worker.stdin), bytes([flags]) + command.encode())
+                try:
+                    write_frame(cast(IO[bytes], worker.stdin), bytes([flags]) + command.encode())
+                except BrokenPipeError:  # it ended before reading (no namespace, no library)
+                    raise OSError(f"the nft worker ended: {_said(worker)}") from None
                 answer = _receive(worker)
             except OSError:
                 worker.kill()  # stuck or broken: nothing it says now can be trusted
@@ -125,7 +129,8 @@ def _end(worker: subprocess.Popen[bytes]) -> None:
     """End the worker: its input closed, it stops on its own; killed if it does not."""
     for stream in (worker.stdin, worker.stdout, worker.stderr):
         if stream is not None:
-            stream.close()
+            with contextlib.suppress(OSError):  # a request it never read: a broken pipe
+                stream.close()
     try:
         worker.wait(timeout=2)
     except subprocess.TimeoutExpired:
