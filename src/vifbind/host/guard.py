@@ -17,7 +17,7 @@ from vifbind.contract import PROTECTIONS, Binding, VifBase
 from vifbind.contract.types import check_interface_name
 from vifbind.errors import UnsafeVIF, validation_problems
 from vifbind.host.config import HostConfig
-from vifbind.host.held import HeldBinding
+from vifbind.host.held import HeldBinding, protected
 from vifbind.host.inventory import Inventory
 from vifbind.host.layout import NEW_DEVICE_PREFIX, Layout, LinkSpec, network_owner, port_owner
 from vifbind.host.plugs import PLUGS, Plug
@@ -74,9 +74,7 @@ def vet(binding: Binding | HeldBinding, config: HostConfig, inventory: Inventory
     if config.hypervisor == "netns" and not config.netns_path(checked.device_id).exists():
         raise UnsafeVIF(f"device_id: guest namespace {checked.device_id!r} does not exist")
     filtered = None
-    if layout.filter is not None and any(
-        getattr(checked.host_enforcement, name) is not None for name in PROTECTIONS
-    ):
+    if layout.filter is not None and protected(checked):
         filtered = port_filter(checked, layout.filter.device)
     return Vetted(checked.port_id, layout, filtered)
 
